@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Starts the whole local stack with demo data: Postgres 15 (+ pg_cron, pgTAP), the migrations, the
+# functions gateway, the dashboard and the Whop sandbox. Idempotent; Ctrl-C stops what it started.
+#   scripts/dev.sh            install what is missing, start everything, tail the logs
+#   scripts/dev.sh --no-seed  same, without loading the demo data
+# Ports: DB_PORT (54322), FUNCTIONS_PORT (54321), DASHBOARD_PORT (8000), WHOP_SANDBOX_PORT (54330).
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+seed=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-seed) seed=0 ;;
+    -h | --help)
+      sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) die "unknown option '$arg' (try --help)" ;;
+  esac
+done
+
+started_at=$(date +%s)
+ensure_node_packages
+ensure_postgres_packages
+
+mkdir -p "$CS_ROOT/.local/logs"
+load_or_create_secrets "$CS_ROOT/.local/env"
+export_stack_env
+
+pg_dir="$(state_dir)/dev"
+we_started_db=0
+stack_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$stack_pid" ] && kill -0 "$stack_pid" 2>/dev/null; then
+    kill -TERM "$stack_pid" 2>/dev/null || true
+    wait "$stack_pid" 2>/dev/null || true
+  fi
+  if [ "$we_started_db" -eq 1 ]; then
+    say "Stopping Postgres"
+    cluster_stop "$pg_dir"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ ! -f "$pg_dir/data/PG_VERSION" ]; then
+  say "Creating the dev Postgres cluster in $pg_dir"
+  cluster_init "$pg_dir" dev
+fi
+if ! cluster_running "$pg_dir"; then
+  say "Starting Postgres on 127.0.0.1:$DB_PORT"
+  cluster_start "$pg_dir" "$DB_PORT"
+  we_started_db=1
+fi
+
+say "Applying the bootstrap and migrations"
+apply_schema "$DATABASE_URL"
+if [ "$seed" -eq 1 ]; then
+  say "Loading demo data"
+  psql_url "$DATABASE_URL" -f "$CS_ROOT/supabase/seed.sql" >/dev/null || die "loading supabase/seed.sql failed"
+fi
+
+write_stack_env "$CS_ROOT/.local/stack.env"
+cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
+say "Ready in $(($(date +%s) - started_at)) s. Database: $DATABASE_URL (data in $pg_dir)"
+
+deno run --allow-all "$CS_ROOT/scripts/stack.ts" --logs "$CS_ROOT/.local/logs" &
+stack_pid=$!
+wait "$stack_pid"

@@ -1,0 +1,58 @@
+// One Postgres client per process (postgres.js). Statements are not prepared because hosted
+// Supabase may put a transaction-mode pooler (Supavisor) between us and Postgres.
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+
+export interface DbOptions {
+  /** Connections in the pool. Edge isolates are small: keep it low there. */
+  max?: number;
+  /** Shown in pg_stat_activity, so operators can tell our connections apart. */
+  applicationName: string;
+}
+
+export function createDb(url: string, options: DbOptions): Sql {
+  return postgres(url, {
+    max: options.max ?? 5,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    prepare: false,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName },
+  });
+}
+
+export type DbCheck =
+  | { status: "ok"; latency_ms: number }
+  | { status: "unavailable"; latency_ms: number; error: string };
+
+/** A bounded round trip: answers within `timeoutMs` even when the database hangs. */
+export async function checkDb(sql: Sql, timeoutMs = 2000): Promise<DbCheck> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`, timeout]);
+    return { status: "ok", latency_ms: elapsed(started) };
+  } catch (error) {
+    return { status: "unavailable", latency_ms: elapsed(started), error: describeDbError(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A database error in words that never include the connection string or its password. */
+export function describeDbError(error: unknown): string {
+  if (error && typeof error === "object") {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && code.length > 0) return `database error ${code}`;
+    if (typeof message === "string" && message.startsWith("no answer within")) return message;
+  }
+  return "database unreachable";
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
