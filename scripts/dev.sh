@@ -23,8 +23,9 @@ started_at=$(date +%s)
 ensure_node_packages
 ensure_postgres_packages
 
-mkdir -p "$CS_ROOT/.local/logs"
-load_or_create_secrets "$CS_ROOT/.local/env"
+dev_dir="$(local_dir)"
+mkdir -p "$dev_dir/logs"
+load_or_create_secrets "$dev_dir/env"
 export_stack_env
 
 pg_dir="$(state_dir)/dev"
@@ -61,10 +62,10 @@ if [ "$seed" -eq 1 ]; then
   psql_url "$DATABASE_URL" -f "$CS_ROOT/supabase/seed.sql" >/dev/null || die "loading supabase/seed.sql failed"
 fi
 
-write_stack_env "$CS_ROOT/.local/stack.env"
+write_stack_env "$dev_dir/stack.env"
 cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
 say "Ready in $(($(date +%s) - started_at)) s. Database: $DATABASE_URL (data in $pg_dir)"
 
-deno run --allow-all "$CS_ROOT/scripts/stack.ts" --logs "$CS_ROOT/.local/logs" &
+deno run --allow-all "$CS_ROOT/scripts/stack.ts" --logs "$dev_dir/logs" &
 stack_pid=$!
 wait "$stack_pid"

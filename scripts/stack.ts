@@ -62,7 +62,9 @@ function start(service: Service): Deno.ChildProcess {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const logFile = args.logs ? Deno.openSync(`${args.logs}/${service.name}.log`, { create: true, append: true }) : null;
+  const logFile = args.logs
+    ? Deno.openSync(`${args.logs}/${service.name}.log`, { create: true, append: true })
+    : null;
   const prefix = `\x1b[${service.color}m${service.name.padEnd(12)}\x1b[0m| `;
   for (const stream of [child.stdout, child.stderr]) pipeLines(stream, prefix, logFile);
   child.status.then((status) => {
@@ -77,9 +79,10 @@ function start(service: Service): Deno.ChildProcess {
 
 async function pipeLines(stream: ReadableStream<Uint8Array>, prefix: string, file: Deno.FsFile | null) {
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    pending += chunk;
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
@@ -104,7 +107,9 @@ async function waitHealthy(service: Service, timeoutMs: number) {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${service.name} did not become healthy within ${timeoutMs / 1000} s (${service.healthUrl}: ${last}).`);
+  throw new Error(
+    `${service.name} did not become healthy within ${timeoutMs / 1000} s (${service.healthUrl}: ${last}).`,
+  );
 }
 
 function printBanner() {

@@ -26,7 +26,10 @@ export function createApp(env: EnvReader = Deno.env) {
   }
   app.use(
     "/static/*",
-    serveStatic({ root: new URL(".", import.meta.url).pathname, onFound: (_path, c) => c.header("cache-control", "public, max-age=300") }),
+    serveStatic({
+      root: new URL(".", import.meta.url).pathname,
+      onFound: (_path, c) => c.header("cache-control", "public, max-age=300"),
+    }),
   );
 
   return { app, appEnv, close: () => sql.end({ timeout: 5 }) };

@@ -1,6 +1,7 @@
 // The dashboard server (ARCHITECTURE section 2): its own Deno process, because hosted Supabase
 // functions cannot answer text/html.
 import { readPort } from "../supabase/functions/_shared/config.ts";
+import { stopOnSignal } from "../supabase/functions/_shared/shutdown.ts";
 import { createApp } from "./app.ts";
 
 const port = readPort(Deno.env, "DASHBOARD_PORT", 8000);
@@ -8,10 +9,4 @@ const { app, appEnv, close } = createApp();
 const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
 console.log(`dashboard listening on http://127.0.0.1:${port} (APP_ENV=${appEnv})`);
 
-const stop = async () => {
-  await server.shutdown();
-  await close();
-  Deno.exit(0);
-};
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
+stopOnSignal(server, close);

@@ -18,15 +18,21 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # Where cluster data, sockets and logs live. As root the cluster runs as the `postgres` OS user,
 # which may not be able to enter the checkout (CI clones under a home directory), so the state goes
 # to /var/tmp under a name derived from the checkout path; otherwise it stays in .local/.
+# CHURN_SAVER_STATE_DIR overrides both (the dev-script test uses it to stay off the real dev cluster).
 state_dir() {
-  if is_root; then
+  if [ -n "${CHURN_SAVER_STATE_DIR:-}" ]; then
+    echo "$CHURN_SAVER_STATE_DIR"
+  elif is_root; then
     local hash
     hash="$(printf '%s' "$CS_ROOT" | sha256sum | cut -c1-12)"
     echo "/var/tmp/churn-saver-$hash"
   else
-    echo "$CS_ROOT/.local"
+    local_dir
   fi
 }
+
+# Generated secrets, the effective configuration and logs of the dev stack (git-ignored).
+local_dir() { echo "${CHURN_SAVER_LOCAL_DIR:-$CS_ROOT/.local}"; }
 
 # Runs a Postgres server binary as the cluster's owner.
 as_pg_owner() {
@@ -93,9 +99,10 @@ load_or_create_secrets() {
   mkdir -p "$(dirname "$file")"
   local -A kept=()
   if [ -f "$file" ]; then
-    local key value
-    while IFS='=' read -r key value; do
-      [[ "$key" =~ ^[A-Z_][A-Z0-9_]*$ ]] && kept[$key]="$value"
+    local line
+    # Split at the first "=" only: values (base64 keys) may contain and end with "=".
+    while IFS= read -r line; do
+      [[ "$line" =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] && kept[${BASH_REMATCH[1]}]="${BASH_REMATCH[2]}"
     done <"$file"
   fi
   declare -A generated=(

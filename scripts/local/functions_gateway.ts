@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { type EnvReader, readPort } from "../../supabase/functions/_shared/config.ts";
 import { errorBody } from "../../supabase/functions/_shared/http.ts";
+import { stopOnSignal } from "../../supabase/functions/_shared/shutdown.ts";
 
 interface FunctionApp {
   app: { fetch: (request: Request) => Response | Promise<Response> };
@@ -39,7 +40,10 @@ export async function createGateway(env: EnvReader = Deno.env, dir: URL = FUNCTI
 
   const gateway = new Hono<{ Bindings: { remoteAddr?: string } }>();
   gateway.get("/health", (c) => c.json({ status: "ok", functions: [...functions.keys()] }));
-  gateway.all("/functions/v1/:name{[^/]+}/*", (c) => route(c.req.param("name"), c.req.raw, c.env?.remoteAddr));
+  gateway.all(
+    "/functions/v1/:name{[^/]+}/*",
+    (c) => route(c.req.param("name"), c.req.raw, c.env?.remoteAddr),
+  );
   gateway.all("/functions/v1/:name{[^/]+}", (c) => route(c.req.param("name"), c.req.raw, c.env?.remoteAddr));
   gateway.notFound((c) => c.json(errorBody("not_found", "Use /functions/v1/<function-name>."), 404));
 
@@ -54,7 +58,9 @@ export async function createGateway(env: EnvReader = Deno.env, dir: URL = FUNCTI
     url.pathname = url.pathname.slice("/functions/v1".length);
     const headers = new Headers(request.headers);
     if (remoteAddr) headers.set("x-forwarded-for", remoteAddr);
-    return fn.app.fetch(new Request(url, { method: request.method, headers, body: request.body, redirect: "manual" }));
+    return fn.app.fetch(
+      new Request(url, { method: request.method, headers, body: request.body, redirect: "manual" }),
+    );
   }
 
   return {
@@ -71,12 +77,8 @@ if (import.meta.main) {
     { hostname: "127.0.0.1", port, onListen: () => {} },
     (request, info) => gateway.fetch(request, info.remoteAddr.hostname),
   );
-  console.log(`functions gateway listening on http://127.0.0.1:${port}/functions/v1 (${gateway.functions.join(", ")})`);
-  const stop = async () => {
-    await server.shutdown();
-    await gateway.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
+  console.log(
+    `functions gateway listening on http://127.0.0.1:${port}/functions/v1 (${gateway.functions.join(", ")})`,
+  );
+  stopOnSignal(server, gateway.close);
 }

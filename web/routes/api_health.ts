@@ -24,12 +24,20 @@ export function healthRoutes(sql: Sql, options: { appEnv: AppEnv; poolMax: numbe
     try {
       const [row] = await sql<{ used: number; max: number }[]>`
         select count(*)::int as used, current_setting('max_connections')::int as max from pg_stat_activity`;
-      return c.json({
-        status: "ok",
-        latency_ms: database.latency_ms,
-        pool: { max: options.poolMax },
-        connections: { used: row.used, max: row.max, percent: Math.round((row.used / row.max) * 1000) / 10 },
-      }, 200, NO_STORE);
+      return c.json(
+        {
+          status: "ok",
+          latency_ms: database.latency_ms,
+          pool: { max: options.poolMax },
+          connections: {
+            used: row.used,
+            max: row.max,
+            percent: Math.round((row.used / row.max) * 1000) / 10,
+          },
+        },
+        200,
+        NO_STORE,
+      );
     } catch (error) {
       return c.json({ status: "unavailable", error: describeDbError(error) }, 503, NO_STORE);
     }

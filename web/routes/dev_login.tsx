@@ -32,7 +32,11 @@ export function devLoginRoutes(sql: Sql) {
           Development only (<code>APP_ENV=local</code>). These are the companies in your local database.
         </p>
         {companies.length === 0
-          ? <p class="card">No companies yet. Run <code>scripts/dev.sh</code> without --no-seed to load the demo data.</p>
+          ? (
+            <p class="card">
+              No companies yet. Run <code>scripts/dev.sh</code> without --no-seed to load the demo data.
+            </p>
+          )
           : companies.map((company) => (
             <section class="card" key={company.company_id} data-company-id={company.company_id}>
               <h2>{company.title ?? company.company_id}</h2>

@@ -4,7 +4,8 @@
 type Level = "debug" | "info" | "warn" | "error";
 type Fields = Record<string, unknown>;
 
-const SENSITIVE_KEY = /(secret|token|password|authorization|api[_-]?key|signature|cookie|email|^name$|username|keys?$)/i;
+const SENSITIVE_KEY =
+  /(secret|token|password|authorization|api[_-]?key|signature|cookie|email|^name$|username|keys?$)/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const WHOP_SECRET = /\bws_[A-Za-z0-9]+/g;
@@ -25,14 +26,21 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, SENSITIVE_KEY.test(key) ? "[redacted]" : redact(item, depth + 1)]),
+      Object.entries(value).map((
+        [key, item],
+      ) => [key, SENSITIVE_KEY.test(key) ? "[redacted]" : redact(item, depth + 1)]),
     );
   }
   return value;
 }
 
 function write(level: Level, msg: string, fields: Fields = {}) {
-  const line = JSON.stringify({ level, time: new Date().toISOString(), msg: redactText(msg), ...(redact(fields) as Fields) });
+  const line = JSON.stringify({
+    level,
+    time: new Date().toISOString(),
+    msg: redactText(msg),
+    ...(redact(fields) as Fields),
+  });
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 }

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { ConfigError, readAppEnv, readPort, requireEnv } from "../../supabase/functions/_shared/config.ts";
+import { createApp as createWebhookApp } from "../../supabase/functions/whop-webhook/app.ts";
+import { createApp as createDispatchApp } from "../../supabase/functions/dispatch-notifications/app.ts";
+import { createApp as createDashboardApp } from "../../web/app.ts";
+
+const env = (values: Record<string, string>) => new Map(Object.entries(values));
+
+Deno.test("requireEnv names every missing variable at once", () => {
+  assert.throws(
+    () => requireEnv(env({ A: "1", B: "  " }), ["A", "B", "C"]),
+    (error: unknown) =>
+      error instanceof ConfigError && /B, C/.test(error.message) && !/\bA\b,/.test(error.message),
+  );
+  assert.deepEqual(requireEnv(env({ A: " 1 " }), ["A"]), { A: "1" });
+});
+
+Deno.test("APP_ENV defaults to production and refuses anything but local|production", () => {
+  assert.equal(readAppEnv(env({})), "production");
+  assert.equal(readAppEnv(env({ APP_ENV: "local" })), "local");
+  assert.throws(() => readAppEnv(env({ APP_ENV: "dev" })), /APP_ENV must be "local" or "production"/);
+});
+
+Deno.test("ports are validated", () => {
+  assert.equal(readPort(env({}), "P", 8000), 8000);
+  assert.equal(readPort(env({ P: "54321" }), "P", 8000), 54321);
+  assert.throws(() => readPort(env({ P: "http" }), "P", 8000), /P must be a TCP port/);
+  assert.throws(() => readPort(env({ P: "70000" }), "P", 8000), /P must be a TCP port/);
+});
+
+Deno.test("each server refuses to start without its configuration and names what is missing", () => {
+  assert.throws(() => createWebhookApp(env({})), /SUPABASE_DB_URL, WHOP_WEBHOOK_SECRET/);
+  assert.throws(
+    () => createDispatchApp(env({ SUPABASE_DB_URL: "postgres://x" })),
+    /Missing required configuration: CRON_SECRET/,
+  );
+  assert.throws(() => createDashboardApp(env({})), /Missing required configuration: DATABASE_URL/);
+  assert.throws(
+    () => createDashboardApp(env({ DATABASE_URL: "postgres://x", APP_ENV: "staging" })),
+    /APP_ENV/,
+  );
+});

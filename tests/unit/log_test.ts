@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { log, redact, redactText } from "../../supabase/functions/_shared/log.ts";
+
+Deno.test("redactText removes emails, bearer tokens, Whop secrets and URL passwords", () => {
+  const text = redactText(
+    "mail jane.doe+x@example.co.uk, Authorization: Bearer abc.def-ghi, secret ws_0123abcd, postgres://u:hunter2@db:5432/x",
+  );
+  for (const leaked of ["jane.doe", "abc.def-ghi", "0123abcd", "hunter2"]) {
+    assert.ok(!text.includes(leaked), leaked);
+  }
+  assert.match(text, /\[email\]/);
+  assert.match(text, /Bearer \[redacted\]/);
+  assert.match(text, /postgres:\/\/u:\[redacted\]@db/);
+});
+
+Deno.test("redact hides sensitive keys at any depth and keeps the rest", () => {
+  const out = redact({
+    company_id: "biz_1",
+    user: { email: "a@b.io", name: "Jane", username: "jd", id: "user_1" },
+    headers: { authorization: "Bearer x", "x-request-id": "r1" },
+    api_key: "k",
+    nested: [{ note: "contact a@b.io" }],
+  });
+  assert.deepEqual(out, {
+    company_id: "biz_1",
+    user: { email: "[redacted]", name: "[redacted]", username: "[redacted]", id: "user_1" },
+    headers: { authorization: "[redacted]", "x-request-id": "r1" },
+    api_key: "[redacted]",
+    nested: [{ note: "contact [email]" }],
+  });
+});
+
+Deno.test("the logger writes one JSON line without the sensitive values", () => {
+  const lines: string[] = [];
+  const original = console.log;
+  console.log = (line: string) => lines.push(line);
+  try {
+    log.info("webhook from a@b.io", { token: "t0k3n", company_id: "biz_1" });
+  } finally {
+    console.log = original;
+  }
+  assert.equal(lines.length, 1);
+  const entry = JSON.parse(lines[0]);
+  assert.equal(entry.level, "info");
+  assert.equal(entry.msg, "webhook from [email]");
+  assert.equal(entry.token, "[redacted]");
+  assert.equal(entry.company_id, "biz_1");
+  assert.ok(!lines[0].includes("t0k3n"));
+});
