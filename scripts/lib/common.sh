@@ -37,7 +37,8 @@ local_dir() { echo "${CHURN_SAVER_LOCAL_DIR:-$CS_ROOT/.local}"; }
 # Runs a Postgres server binary as the cluster's owner.
 as_pg_owner() {
   if is_root; then
-    runuser -u postgres -- "$@"
+    # From /, since the postgres user may not be allowed into the current directory.
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
@@ -76,8 +77,9 @@ ensure_postgres_packages() {
   local missing=()
   [ -x "$PG_BIN/postgres" ] || missing+=(postgresql-15)
   [ -f /usr/share/postgresql/15/extension/pg_cron.control ] || missing+=(postgresql-15-cron)
-  { [ -f /usr/share/postgresql/15/extension/pgtap.control ] && command -v pg_prove >/dev/null 2>&1; } ||
-    missing+=(postgresql-15-pgtap)
+  [ -f /usr/share/postgresql/15/extension/pgtap.control ] || missing+=(postgresql-15-pgtap)
+  # pg_prove is only a "recommends" of postgresql-15-pgtap.
+  command -v pg_prove >/dev/null 2>&1 || missing+=(libtap-parser-sourcehandler-pgtap-perl)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client-15)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
