@@ -60,6 +60,8 @@ apply_schema "$DATABASE_URL"
 if [ "$seed" -eq 1 ]; then
   say "Loading demo data"
   psql_url "$DATABASE_URL" -f "$CS_ROOT/supabase/seed.sql" >/dev/null || die "loading supabase/seed.sql failed"
+  # The Whop side of the same demo: memberships, payments, the demo admin's access.
+  export WHOP_SANDBOX_FIXTURES="${WHOP_SANDBOX_FIXTURES:-$CS_ROOT/whop-sandbox/fixtures/demo.json}"
 fi
 
 write_stack_env "$dev_dir/stack.env"

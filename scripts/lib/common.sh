@@ -5,6 +5,8 @@
 CS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 export PATH="$CS_ROOT/node_modules/.bin:$PATH"
+# package.json only pins the two CLIs for npm; Deno resolves its own npm: imports and should ignore it.
+export DENO_NO_PACKAGE_JSON=1
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
@@ -151,7 +153,7 @@ write_stack_env() {
   for name in APP_ENV DB_PORT FUNCTIONS_PORT DASHBOARD_PORT WHOP_SANDBOX_PORT SUPABASE_DB_URL DATABASE_URL \
     FUNCTIONS_URL DASHBOARD_URL WHOP_SANDBOX_URL WHOP_WEBHOOK_TARGET_URL WHOP_APP_ID WHOP_API_BASE_URL \
     WHOP_JWKS_URL WHOP_WEBHOOK_SECRET WHOP_API_KEY ENCRYPTION_KEYS LINK_SIGNING_KEY CRON_SECRET OPS_TOKEN \
-    SENTRY_DSN WEBHOOK_PROCESSING_ENABLED SCHEDULER_ENABLED NOTIFICATIONS_ENABLED ROLLBACK_MODE; do
+    WHOP_SANDBOX_FIXTURES SENTRY_DSN WEBHOOK_PROCESSING_ENABLED SCHEDULER_ENABLED NOTIFICATIONS_ENABLED ROLLBACK_MODE; do
     [ -n "${!name:-}" ] && printf '%s=%s\n' "$name" "${!name}" >>"$file"
   done
   return 0

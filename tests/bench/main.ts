@@ -1,0 +1,15 @@
+// Benchmarks: `deno task bench <name> [options]`. Each prints its figures; BENCHMARKS.md records them.
+import { devStartup } from "./dev_startup.ts";
+
+const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
+  "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
+};
+
+const [name, ...args] = Deno.args;
+const bench = benchmarks[name];
+if (!bench) {
+  console.error(`usage: deno task bench <name> [options]\n`);
+  for (const [key, { help }] of Object.entries(benchmarks)) console.error(`  ${key.padEnd(14)} ${help}`);
+  Deno.exit(name ? 2 : 0);
+}
+await bench.run(args);
