@@ -66,7 +66,7 @@ fi
 
 write_stack_env "$dev_dir/stack.env"
 cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
-say "Ready in $(($(date +%s) - started_at)) s. Database: $DATABASE_URL (data in $pg_dir)"
+say "Database ready in $(($(date +%s) - started_at)) s: $DATABASE_URL (data in $pg_dir)"
 
 deno run --allow-all "$CS_ROOT/scripts/stack.ts" --logs "$dev_dir/logs" &
 stack_pid=$!
