@@ -12,7 +12,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-seed) seed=0 ;;
     -h | --help)
-      sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+      show_help "$0"
       exit 0
       ;;
     *) die "unknown option '$arg' (try --help)" ;;

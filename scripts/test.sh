@@ -13,7 +13,7 @@ for arg in "$@"; do
   case "$arg" in
     --keep) keep=1 ;;
     -h | --help)
-      sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+      show_help "$0"
       exit 0
       ;;
     *) die "unknown option '$arg' (try --help)" ;;

@@ -15,6 +15,9 @@ die() {
   exit 1
 }
 
+# Prints the comment block at the top of a script (after the shebang) as its help text.
+show_help() { sed -n '2,/^[^#]/p' "$1" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # Where cluster data, sockets and logs live. As root the cluster runs as the `postgres` OS user,

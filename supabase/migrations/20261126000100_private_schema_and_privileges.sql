@@ -36,3 +36,23 @@ as $$
   select exists (select 1 from pg_catalog.pg_timezone_names where name = tz)
 $$;
 grant execute on function private.is_valid_time_zone(text) to authenticated, service_role;
+
+-- Every tenant table gets the same guard: RLS enabled and forced (so even the table owner's
+-- sessions obey it), and one policy for `authenticated` scoped by the verified company claim.
+-- One function applies it, so no table can end up with a slightly different copy.
+create or replace function private.apply_tenant_rls(target regclass) returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  execute format('alter table %s enable row level security', target);
+  execute format('alter table %s force row level security', target);
+  execute format('drop policy if exists tenant_isolation on %s', target);
+  execute format(
+    'create policy tenant_isolation on %s for all to authenticated '
+    'using (company_id = (select auth.jwt() ->> ''company_id'')) '
+    'with check (company_id = (select auth.jwt() ->> ''company_id''))',
+    target);
+end
+$$;
+revoke execute on function private.apply_tenant_rls(regclass) from public, anon, authenticated;

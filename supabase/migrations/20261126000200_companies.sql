@@ -43,20 +43,8 @@ create table public.company_settings (
 create trigger company_settings_set_updated_at before update on public.company_settings
   for each row execute function private.set_updated_at();
 
-alter table public.companies enable row level security;
-alter table public.companies force row level security;
-alter table public.company_settings enable row level security;
-alter table public.company_settings force row level security;
-
-create policy companies_tenant on public.companies
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
-
-create policy company_settings_tenant on public.company_settings
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
+select private.apply_tenant_rls('public.companies');
+select private.apply_tenant_rls('public.company_settings');
 
 revoke all on public.companies, public.company_settings from public, anon, authenticated;
 grant select on public.companies to authenticated;

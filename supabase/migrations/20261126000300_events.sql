@@ -28,13 +28,7 @@ create index events_company_membership_idx on public.events (company_id, members
 create index events_unprocessed_idx on public.events (occurred_at) where processed_at is null;
 create index events_received_idx on public.events (received_at);
 
-alter table public.events enable row level security;
-alter table public.events force row level security;
-
-create policy events_tenant on public.events
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
+select private.apply_tenant_rls('public.events');
 
 revoke all on public.events from public, anon, authenticated;
 -- Events are written only by the ingest (service role); creators may read their own.

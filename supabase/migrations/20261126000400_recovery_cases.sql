@@ -42,13 +42,7 @@ create index recovery_cases_closed_idx on public.recovery_cases (closed_at) wher
 create trigger recovery_cases_set_updated_at before update on public.recovery_cases
   for each row execute function private.set_updated_at();
 
-alter table public.recovery_cases enable row level security;
-alter table public.recovery_cases force row level security;
-
-create policy recovery_cases_tenant on public.recovery_cases
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
+select private.apply_tenant_rls('public.recovery_cases');
 
 revoke all on public.recovery_cases from public, anon, authenticated;
 -- Status changes go through SQL functions (the state machine), never direct writes.

@@ -50,20 +50,8 @@ create table public.notification_attempts (
 create index notification_attempts_job_idx on public.notification_attempts (job_id);
 create index notification_attempts_company_created_idx on public.notification_attempts (company_id, created_at desc);
 
-alter table public.job_queue enable row level security;
-alter table public.job_queue force row level security;
-alter table public.notification_attempts enable row level security;
-alter table public.notification_attempts force row level security;
-
-create policy job_queue_tenant on public.job_queue
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
-
-create policy notification_attempts_tenant on public.notification_attempts
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
+select private.apply_tenant_rls('public.job_queue');
+select private.apply_tenant_rls('public.notification_attempts');
 
 revoke all on public.job_queue, public.notification_attempts from public, anon, authenticated;
 grant select on public.job_queue, public.notification_attempts to authenticated;

@@ -15,13 +15,7 @@ create table public.audit_log (
 
 create index audit_log_company_created_idx on public.audit_log (company_id, created_at desc);
 
-alter table public.audit_log enable row level security;
-alter table public.audit_log force row level security;
-
-create policy audit_log_tenant on public.audit_log
-  for all to authenticated
-  using (company_id = (select auth.jwt() ->> 'company_id'))
-  with check (company_id = (select auth.jwt() ->> 'company_id'));
+select private.apply_tenant_rls('public.audit_log');
 
 revoke all on public.audit_log from public, anon, authenticated;
 -- Append-only for creators: they may add entries for their own company and read them back.
