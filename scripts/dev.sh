@@ -33,10 +33,7 @@ we_started_db=0
 stack_pid=""
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$stack_pid" ] && kill -0 "$stack_pid" 2>/dev/null; then
-    kill -TERM "$stack_pid" 2>/dev/null || true
-    wait "$stack_pid" 2>/dev/null || true
-  fi
+  stop_process "$stack_pid"
   if [ "$we_started_db" -eq 1 ]; then
     say "Stopping Postgres"
     cluster_stop "$pg_dir"

@@ -32,10 +32,7 @@ stack_pid=""
 
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$stack_pid" ] && kill -0 "$stack_pid" 2>/dev/null; then
-    kill -TERM "$stack_pid" 2>/dev/null || true
-    wait "$stack_pid" 2>/dev/null || true
-  fi
+  stop_process "$stack_pid"
   cluster_stop "$run_dir"
   [ -f "$run_dir/postgres.log" ] && cp "$run_dir/postgres.log" "$artifacts/logs/postgres.log"
   if [ "$keep" -eq 0 ]; then rm -rf "$run_dir"; else say "Kept $run_dir"; fi
