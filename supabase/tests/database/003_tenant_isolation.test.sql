@@ -17,6 +17,10 @@ select id, company_id, 'push', 0, now() from public.recovery_cases where company
 insert into public.notification_attempts (job_id, company_id, status)
 select id, company_id, 'sent' from public.job_queue where company_id in ('biz_iso_a', 'biz_iso_b');
 insert into public.audit_log (company_id, actor, action) values ('biz_iso_a', 'user_a', 'test'), ('biz_iso_b', 'user_b', 'test');
+insert into public.members (company_id, user_id, email_ciphertext, last_event_at)
+values ('biz_iso_a', 'user_same', 'v1.k1.iv.ct', now()), ('biz_iso_b', 'user_same', 'v1.k1.iv.ct', now());
+insert into public.link_clicks (company_id, case_id)
+select company_id, id from public.recovery_cases where company_id in ('biz_iso_a', 'biz_iso_b');
 
 -- A row of company B per tenant table, as company A's user would try to insert it.
 create temp table insert_attempts (table_name text primary key, row_json jsonb not null);
@@ -27,7 +31,9 @@ insert into insert_attempts values
   ('recovery_cases', '{"company_id": "biz_iso_b", "membership_id": "mem_b2", "reason": "payment_failed", "opened_at": "2026-01-01T00:00:00Z"}'),
   ('job_queue', '{"case_id": "00000000-0000-4000-8000-00000000000b", "company_id": "biz_iso_b", "channel": "dm", "step": 1, "scheduled_for": "2026-01-01T00:00:00Z"}'),
   ('notification_attempts', jsonb_build_object('job_id', (select id from public.job_queue where company_id = 'biz_iso_b'), 'company_id', 'biz_iso_b', 'status', 'sent')),
-  ('audit_log', '{"company_id": "biz_iso_b", "actor": "user_a", "action": "forged"}');
+  ('audit_log', '{"company_id": "biz_iso_b", "actor": "user_a", "action": "forged"}'),
+  ('members', '{"company_id": "biz_iso_b", "user_id": "user_new", "last_event_at": "2026-01-01T00:00:00Z"}'),
+  ('link_clicks', '{"company_id": "biz_iso_b", "case_id": "00000000-0000-4000-8000-00000000000b"}');
 grant select on insert_attempts to authenticated, anon;
 
 create temp table tenant_tables as
