@@ -33,9 +33,9 @@ export async function createGateway(env: EnvReader = Deno.env, dir: URL = FUNCTI
   const functions = new Map<string, FunctionApp>();
   for (const name of await listFunctions(dir)) {
     const module = await import(new URL(`${name}/app.ts`, dir).href) as {
-      createApp: (env: EnvReader) => FunctionApp;
+      createApp: (env: EnvReader) => FunctionApp | Promise<FunctionApp>;
     };
-    functions.set(name, module.createApp(env));
+    functions.set(name, await module.createApp(env));
   }
 
   const gateway = new Hono<{ Bindings: { remoteAddr?: string } }>();

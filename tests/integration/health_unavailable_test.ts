@@ -6,6 +6,7 @@ import { createApp as createWebhookApp } from "../../supabase/functions/whop-web
 import { stack, unreachableDatabaseUrl } from "../support/stack.ts";
 
 const env = (values: Record<string, string>) => new Map(Object.entries(values));
+const TEST_KEYS = `k1:${btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))}`;
 
 Deno.test("dashboard health answers 503 within 5 s when the database is down", async () => {
   const url = unreachableDatabaseUrl().replace("postgres@", "postgres:hunter2@");
@@ -26,8 +27,12 @@ Deno.test("dashboard health answers 503 within 5 s when the database is down", a
 });
 
 Deno.test("function health answers 503 when its database is down", async () => {
-  const { app, close } = createWebhookApp(
-    env({ SUPABASE_DB_URL: unreachableDatabaseUrl(), WHOP_WEBHOOK_SECRET: "ws_test" }),
+  const { app, close } = await createWebhookApp(
+    env({
+      SUPABASE_DB_URL: unreachableDatabaseUrl(),
+      WHOP_WEBHOOK_SECRET: "ws_test",
+      ENCRYPTION_KEYS: TEST_KEYS,
+    }),
   );
   try {
     const response = await app.fetch(new Request("http://functions/whop-webhook/health"));

@@ -28,8 +28,18 @@ Deno.test("ports are validated", () => {
   assert.throws(() => readPort(env({ P: "70000" }), "P", 8000), /P must be a TCP port/);
 });
 
-Deno.test("each server refuses to start without its configuration and names what is missing", () => {
-  assert.throws(() => createWebhookApp(env({})), /SUPABASE_DB_URL, WHOP_WEBHOOK_SECRET/);
+Deno.test("each server refuses to start without its configuration and names what is missing", async () => {
+  await assert.rejects(
+    () => createWebhookApp(env({})),
+    /SUPABASE_DB_URL, WHOP_WEBHOOK_SECRET, ENCRYPTION_KEYS/,
+  );
+  await assert.rejects(
+    () =>
+      createWebhookApp(
+        env({ SUPABASE_DB_URL: "postgres://x", WHOP_WEBHOOK_SECRET: "ws_1", ENCRYPTION_KEYS: "k1:short" }),
+      ),
+    /ENCRYPTION_KEYS/,
+  );
   assert.throws(
     () => createDispatchApp(env({ SUPABASE_DB_URL: "postgres://x" })),
     /Missing required configuration: CRON_SECRET/,

@@ -16,7 +16,11 @@ Deno.test("every function has app.ts, a thin index.ts and a documented config.to
     assert.match(block, /# Auth: /, `${name}: its auth is documented`);
     assert.match(block, /verify_jwt = (true|false)/, `${name}: verify_jwt is explicit`);
     const index = await read(`supabase/functions/${name}/index.ts`);
-    assert.match(index, /Deno\.serve\(createApp\(\)\.app\.fetch\)/, `${name}: index.ts only serves the app`);
+    assert.match(
+      index,
+      /Deno\.serve\(\(?(await )?createApp\(\)\)?\.app\.fetch\)/,
+      `${name}: index.ts only serves the app`,
+    );
   }
 });
 

@@ -1,6 +1,7 @@
 // One Postgres client per process (postgres.js). Statements are not prepared because hosted
 // Supabase may put a transaction-mode pooler (Supavisor) between us and Postgres.
 import postgres from "postgres";
+import { TimeoutError, withTimeout } from "./timeout.ts";
 
 export type Sql = postgres.Sql;
 
@@ -29,17 +30,11 @@ export type DbCheck =
 /** A bounded round trip: answers within `timeoutMs` even when the database hangs. */
 export async function checkDb(sql: Sql, timeoutMs = 2000): Promise<DbCheck> {
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    await Promise.race([sql`select 1`, timeout]);
+    await withTimeout(sql`select 1`, timeoutMs, "database");
     return { status: "ok", latency_ms: elapsed(started) };
   } catch (error) {
     return { status: "unavailable", latency_ms: elapsed(started), error: describeDbError(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -48,7 +43,7 @@ export function describeDbError(error: unknown): string {
   if (error && typeof error === "object") {
     const { code, message } = error as { code?: unknown; message?: unknown };
     if (typeof code === "string" && code.length > 0) return `database error ${code}`;
-    if (typeof message === "string" && message.startsWith("no answer within")) return message;
+    if (error instanceof TimeoutError && typeof message === "string") return message;
   }
   return "database unreachable";
 }

@@ -1,0 +1,70 @@
+// Turns a verified, normalised event into the one SQL call that stores (and, when the flags allow,
+// processes) it. Member PII and the raw body are encrypted here, before anything leaves the
+// function; each ciphertext is bound to its row and field, so it cannot be moved elsewhere.
+import { emailBlindIndex, encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
+import type { Sql } from "../_shared/db.ts";
+import { withTimeout } from "../_shared/timeout.ts";
+import type { NormalizedEvent } from "../_shared/whop/normalize.ts";
+
+export interface StoreResult {
+  status: "stored" | "duplicate";
+  id: string;
+  processed: boolean;
+}
+
+/** The context string each encrypted field is bound to (also needed to decrypt it). */
+export const piiContext = {
+  payload: (eventId: string) => `events.payload:${eventId}`,
+  member: (companyId: string, userId: string, field: "email" | "name" | "username") =>
+    `members.${field}:${companyId}:${userId}`,
+};
+
+export async function eventRow(event: NormalizedEvent, rawBody: string, ring: KeyRing) {
+  const { member, userId, companyId } = event;
+  const encryptMember = (field: "email" | "name" | "username", value: string | null) =>
+    value && userId ? encryptField(ring, value, piiContext.member(companyId, userId, field)) : null;
+  return {
+    id: event.id,
+    company_id: companyId,
+    company_title: event.companyTitle,
+    format: event.format,
+    api_version: event.apiVersion,
+    raw_type: event.rawType,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    membership_id: event.membershipId,
+    user_id: userId,
+    payment_id: event.paymentId,
+    product_id: event.productId,
+    amount_minor: event.amountMinor,
+    currency: event.currency,
+    cancel_at_period_end: event.cancelAtPeriodEnd,
+    recovery_url: event.recoveryUrl,
+    manage_url: event.manageUrl,
+    payload_ciphertext: await encryptField(ring, rawBody, piiContext.payload(event.id)),
+    member: userId
+      ? {
+        email_ciphertext: await encryptMember("email", member.email),
+        name_ciphertext: await encryptMember("name", member.name),
+        username_ciphertext: await encryptMember("username", member.username),
+        email_blind_index: member.email ? await emailBlindIndex(ring, member.email) : null,
+      }
+      : null,
+  };
+}
+
+export async function storeEvent(
+  sql: Sql,
+  row: Awaited<ReturnType<typeof eventRow>>,
+  process: boolean,
+  timeoutMs: number,
+): Promise<StoreResult> {
+  const [result] = await withTimeout(
+    sql<{ result: StoreResult }[]>`select public.ingest_webhook_event(${
+      sql.json(row)
+    }, ${process}) as result`,
+    timeoutMs,
+    "storing the event",
+  );
+  return result.result;
+}

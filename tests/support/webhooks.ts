@@ -1,0 +1,87 @@
+// Drives the whop-webhook function in-process (its real Hono app, the real test database) with
+// correctly signed Whop deliveries.
+import {
+  signLegacyWebhook,
+  signStandardWebhook,
+} from "../../supabase/functions/_shared/whop/webhook_signature.ts";
+import { createApp } from "../../supabase/functions/whop-webhook/app.ts";
+import { connectAsOwner, stack, stackVar } from "./stack.ts";
+
+export const webhookSecret = () => stackVar("WHOP_WEBHOOK_SECRET").split(",")[0].trim();
+
+/** The function's configuration in tests: the stack's, with generous limits unless overridden. */
+export function webhookEnv(overrides: Record<string, string> = {}) {
+  return new Map(Object.entries({
+    SUPABASE_DB_URL: stack.databaseUrl,
+    WHOP_WEBHOOK_SECRET: stackVar("WHOP_WEBHOOK_SECRET"),
+    ENCRYPTION_KEYS: stackVar("ENCRYPTION_KEYS"),
+    APP_ENV: "local",
+    WEBHOOK_RATE_LIMIT_PER_IP: "1000000",
+    WEBHOOK_RATE_LIMIT_PER_COMPANY: "1000000",
+    ...overrides,
+  }));
+}
+
+export interface SignOptions {
+  format?: "v1" | "legacy";
+  id?: string;
+  secret?: string;
+  timestamp?: number;
+  ip?: string;
+}
+
+/** A delivery as Whop sends it: the exact body bytes signed with the webhook secret. */
+export async function signedRequest(body: unknown, options: SignOptions = {}): Promise<Request> {
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
+  const secret = options.secret ?? webhookSecret();
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers = new Headers({
+    "content-type": "application/json",
+    "x-forwarded-for": options.ip ?? "127.0.0.1",
+  });
+  if (options.format === "legacy") {
+    headers.set("x-whop-signature", await signLegacyWebhook({ secret, timestamp, body: raw }));
+  } else {
+    const id = options.id ?? (body as { id?: string })?.id ??
+      `msg_${crypto.randomUUID().replaceAll("-", "")}`;
+    headers.set("webhook-id", id);
+    headers.set("webhook-timestamp", String(timestamp));
+    headers.set("webhook-signature", await signStandardWebhook({ secret, id, timestamp, body: raw }));
+  }
+  return new Request("http://functions/whop-webhook", { method: "POST", headers, body: raw });
+}
+
+/** Runs `fn` with the function's app and an owner connection to check the database. */
+export async function withWebhookApp(
+  fn: (ctx: {
+    send: (request: Request) => Promise<{ status: number; body: Record<string, unknown> }>;
+    sql: ReturnType<typeof connectAsOwner>;
+  }) => Promise<void>,
+  overrides: Record<string, string> = {},
+) {
+  const { app, close } = await createApp(webhookEnv(overrides));
+  const sql = connectAsOwner();
+  try {
+    await fn({
+      sql,
+      send: async (request) => {
+        const response = await app.fetch(request);
+        return { status: response.status, body: await response.json() };
+      },
+    });
+  } finally {
+    await close();
+    await sql.end();
+  }
+}
+
+/** Sets the runtime flags a test depends on (they are global: tests run one file at a time). */
+export async function setFlags(sql: ReturnType<typeof connectAsOwner>, flags: Record<string, boolean>) {
+  for (const [name, enabled] of Object.entries(flags)) {
+    await sql`update public.feature_flags set enabled = ${enabled}, rollout_percent = 100, company_allowlist = '{}',
+              updated_by = 'test', updated_at = now() where name = ${name}`;
+  }
+}
+
+export const uniqueCompany = (prefix: string) =>
+  `biz_${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
