@@ -1,0 +1,111 @@
+// WEBHOOK_PROCESSING_ENABLED off: events are verified and stored, nothing is processed; turned on,
+// `deno task reprocess --since` processes the backlog in event-time order, and running it again
+// changes nothing. ROLLBACK_MODE forces processing off like the flag does.
+import assert from "node:assert/strict";
+import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
+import { stack } from "../support/stack.ts";
+import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+async function reprocess(...args: string[]) {
+  const output = await new Deno.Command("deno", {
+    args: ["task", "--quiet", "reprocess", ...args],
+    cwd: root,
+    env: { DATABASE_URL: stack.databaseUrl, DENO_NO_PACKAGE_JSON: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    text: new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("processing off stores without processing; reprocess catches up in event-time order, idempotently", async () => {
+  await withWebhookApp(async ({ send, sql }) => {
+    const companyId = uniqueCompany("reproc");
+    const hour = 3600_000;
+    const t0 = Date.now() - 3 * 24 * hour;
+    const failed = paymentEvent("payment.failed", {
+      companyId,
+      membershipId: "mem_r",
+      timestamp: new Date(t0).toISOString(),
+    });
+    const lost = membershipEvent("membership.deactivated", {
+      companyId,
+      membershipId: "mem_r",
+      timestamp: new Date(t0 + hour).toISOString(),
+    });
+
+    for (
+      const flags of [{ WEBHOOK_PROCESSING_ENABLED: false, ROLLBACK_MODE: false }, {
+        WEBHOOK_PROCESSING_ENABLED: true,
+        ROLLBACK_MODE: true,
+      }]
+    ) {
+      await setFlags(sql, flags);
+      const body = flags.ROLLBACK_MODE ? failed : lost; // arrival order: the deactivation first
+      const response = await send(await signedRequest(body));
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.body, { status: "stored", id: body.id, processed: false });
+    }
+    const [{ n }] =
+      await sql`select count(*)::int as n from public.recovery_cases where company_id = ${companyId}`;
+    assert.equal(n, 0, "nothing was processed while off");
+
+    await setFlags(sql, { WEBHOOK_PROCESSING_ENABLED: true, ROLLBACK_MODE: false });
+    const first = await reprocess("--since", new Date(t0 - hour).toISOString());
+    assert.equal(first.code, 0, first.text);
+    assert.match(first.text, /summary: \d+ events of \d+ memberships processed/);
+    const cases = await sql`select status, reason from public.recovery_cases where company_id = ${companyId}`;
+    assert.deepEqual(cases.map((row) => ({ ...row })), [{ status: "lost", reason: "payment_failed" }]);
+    const [{ waiting }] =
+      await sql`select count(*)::int as waiting from public.events where company_id = ${companyId} and processed_at is null`;
+    assert.equal(waiting, 0);
+
+    const again = await reprocess("--since", "all");
+    assert.equal(again.code, 0, again.text);
+    const after = await sql`select status, reason from public.recovery_cases where company_id = ${companyId}`;
+    assert.deepEqual(after.map((row) => ({ ...row })), [{ status: "lost", reason: "payment_failed" }]);
+  });
+});
+
+Deno.test("reprocess explains bad arguments", async () => {
+  for (
+    const [args, message] of [[[], /--since is required/], [["--since", "yesterday"], /not a time/], [[
+      "--bogus",
+    ], /unknown option/]] as const
+  ) {
+    const result = await reprocess(...args);
+    assert.equal(result.code, 2);
+    assert.match(result.text, message);
+  }
+});
+
+Deno.test("event types without a case effect are stored and processed, and open nothing", async () => {
+  await withWebhookApp(async ({ send, sql }) => {
+    await setFlags(sql, { WEBHOOK_PROCESSING_ENABLED: true, ROLLBACK_MODE: false });
+    const companyId = uniqueCompany("noeffect");
+    const bodies = [
+      paymentEvent("payment.pending", { companyId, membershipId: "mem_ne" }),
+      membershipEvent("membership.updated", { companyId, membershipId: "mem_ne" }),
+      membershipEvent("membership.trial_ending_soon", { companyId, membershipId: "mem_ne" }),
+      membershipEvent("membership.cancel_at_period_end_changed", {
+        companyId,
+        membershipId: "mem_ne2",
+        cancelAtPeriodEnd: false,
+      }),
+      paymentEvent("payment.succeeded", { companyId, membershipId: "mem_ne3" }),
+      paymentEvent("payment.failed", { companyId, membershipId: null }),
+    ];
+    for (const body of bodies) {
+      const response = await send(await signedRequest(body));
+      assert.equal(response.status, 200, `${body.type}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.processed, true, body.type);
+    }
+    const [{ n }] =
+      await sql`select count(*)::int as n from public.recovery_cases where company_id = ${companyId}`;
+    assert.equal(n, 0);
+  });
+});
