@@ -82,30 +82,3 @@ Deno.test("reprocess explains bad arguments", async () => {
     assert.match(result.text, message);
   }
 });
-
-Deno.test("event types without a case effect are stored and processed, and open nothing", async () => {
-  await withWebhookApp(async ({ send, sql }) => {
-    await setFlags(sql, { WEBHOOK_PROCESSING_ENABLED: true, ROLLBACK_MODE: false });
-    const companyId = uniqueCompany("noeffect");
-    const bodies = [
-      paymentEvent("payment.pending", { companyId, membershipId: "mem_ne" }),
-      membershipEvent("membership.updated", { companyId, membershipId: "mem_ne" }),
-      membershipEvent("membership.trial_ending_soon", { companyId, membershipId: "mem_ne" }),
-      membershipEvent("membership.cancel_at_period_end_changed", {
-        companyId,
-        membershipId: "mem_ne2",
-        cancelAtPeriodEnd: false,
-      }),
-      paymentEvent("payment.succeeded", { companyId, membershipId: "mem_ne3" }),
-      paymentEvent("payment.failed", { companyId, membershipId: null }),
-    ];
-    for (const body of bodies) {
-      const response = await send(await signedRequest(body));
-      assert.equal(response.status, 200, `${body.type}: ${JSON.stringify(response.body)}`);
-      assert.equal(response.body.processed, true, body.type);
-    }
-    const [{ n }] =
-      await sql`select count(*)::int as n from public.recovery_cases where company_id = ${companyId}`;
-    assert.equal(n, 0);
-  });
-});
