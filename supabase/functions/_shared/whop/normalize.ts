@@ -32,7 +32,7 @@ export interface MemberContact {
   username: string | null;
 }
 
-export interface NormalizedEvent {
+export interface NormalizedEvent extends EventFields {
   /** Dedupe key and primary key of `events`. */
   id: string;
   format: "v1" | "legacy";
@@ -45,21 +45,8 @@ export interface NormalizedEvent {
   companyTitle: string | null;
   /** ISO 8601 UTC. */
   occurredAt: string;
-  /** Which field gave `occurredAt`: `timestamp`, or for legacy bodies without one `data.<field>`. */
+  /** Which field gave `occurredAt`: `timestamp`, `signature`, or for legacy bodies `data.<field>`. */
   occurredAtField: string;
-  membershipId: string | null;
-  userId: string | null;
-  paymentId: string | null;
-  productId: string | null;
-  /** Integer minor units; null exactly when `currency` is null. */
-  amountMinor: number | null;
-  /** Lowercase ISO 4217 code of `amountMinor`. */
-  currency: string | null;
-  cancelAtPeriodEnd: boolean | null;
-  recoveryUrl: string | null;
-  manageUrl: string | null;
-  /** PII: store encrypted, never log. */
-  member: MemberContact;
 }
 
 export interface NormalizeContext {
@@ -189,11 +176,14 @@ interface Details {
   userId: string | null;
   paymentId: string | null;
   productId: string | null;
+  /** Integer minor units; null exactly when `currency` is null. */
   amountMinor: number | null;
+  /** Lowercase ISO 4217 code of `amountMinor`. */
   currency: string | null;
   cancelAtPeriodEnd: boolean | null;
   recoveryUrl: string | null;
   manageUrl: string | null;
+  /** PII: store encrypted, never log. */
   member: MemberContact;
 }
 
