@@ -1,6 +1,9 @@
 -- Local demo data only (scripts/dev.sh loads it; production never does). Idempotent: fixed ids,
 -- `on conflict do nothing`. Member PII is not seeded here: it is stored encrypted by the ingest.
 
+-- One transaction: all relative times below share one now(), and a failed load leaves nothing half done.
+begin;
+
 -- Locally everything is on; a production database starts dark (see the feature_flags migration).
 update public.feature_flags set enabled = (name <> 'ROLLBACK_MODE'), updated_by = 'seed', updated_at = now()
 where updated_by = 'migration';
@@ -38,10 +41,14 @@ values
    now() - interval '2 days', null, null, 1500, null, 'gbp', 'pay_other_1', null, 'msg_other_1', null)
 on conflict (id) do nothing;
 
+-- The events the cases came from, so that a new event for one of these memberships replays to the
+-- same cases (see the case engine migration).
 insert into public.events (id, company_id, type, raw_type, api_version, membership_id, user_id, payment_id,
-                           amount_minor, currency, occurred_at, received_at, processed_at)
+                           amount_minor, currency, cancel_at_period_end, occurred_at, received_at, processed_at)
 select e.id, rc.company_id, e.type, e.type, 'v1', rc.membership_id, rc.user_id, rc.payment_id,
-       rc.amount_at_risk_minor, rc.currency, e.at, e.at, e.at
+       rc.amount_at_risk_minor, rc.currency,
+       case e.id when 'msg_demo_4' then true when 'msg_demo_4b' then false end,
+       e.at, e.at, e.at
 from (values
   ('msg_demo_1', '00000000-0000-4000-8000-000000000001'::uuid, 'payment.failed', now() - interval '1 day'),
   ('msg_demo_2', '00000000-0000-4000-8000-000000000002'::uuid, 'payment.failed', now() - interval '6 days'),
@@ -97,3 +104,10 @@ insert into public.audit_log (company_id, actor, action, target_type, target_id,
 select 'biz_demo', 'user_demo_admin', 'case.dismiss', 'recovery_case', '00000000-0000-4000-8000-000000000007',
        '{"status": "dismissed"}'::jsonb
 where not exists (select 1 from public.audit_log where company_id = 'biz_demo' and action = 'case.dismiss');
+
+-- The click behind the click-through recovery.
+insert into public.link_clicks (company_id, case_id, clicked_at)
+select 'biz_demo', '00000000-0000-4000-8000-000000000002', now() - interval '5 days'
+where not exists (select 1 from public.link_clicks where case_id = '00000000-0000-4000-8000-000000000002');
+
+commit;

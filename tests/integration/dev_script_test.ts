@@ -45,6 +45,14 @@ Deno.test({
           "open",
           "recovered",
         ]);
+
+        // The demo data is what the case engine itself makes of the demo events.
+        const caseRows = () =>
+          sql`select id, status, reason, attribution, opened_at, closed_at from public.recovery_cases order by id`;
+        const seeded = await caseRows();
+        await sql`select private.rebuild_membership_cases(company_id, membership_id)
+                  from (select distinct company_id, membership_id from public.recovery_cases) m`;
+        assert.deepEqual(await caseRows(), seeded);
       } finally {
         await sql.end();
       }
