@@ -120,7 +120,7 @@ const scenarios: Scenario[] = [
     ],
     expected: [
       { status: "recovered", opening_event: 0, closing_event: 1 },
-      { status: "open", opening_event: 2, failure_count: 2, amount_at_risk_minor: 1250, pending_jobs: 6 },
+      { status: "open", opening_event: 2, failure_count: 2, amount_at_risk_minor: 1250, pending_jobs: 7 },
     ],
   },
   {

@@ -30,8 +30,8 @@ select is((pg_temp.case_of('biz_eng', 'mem_a')).status, 'open', 'payment.failed 
 select is((pg_temp.case_of('biz_eng', 'mem_a')).reason, 'payment_failed', '... for payment_failed');
 select is((pg_temp.case_of('biz_eng', 'mem_a')).amount_at_risk_minor, 2999::bigint, '... with the amount at risk');
 select is((select count(*)::int from public.job_queue j join public.recovery_cases rc on rc.id = j.case_id
-           where rc.membership_id = 'mem_a' and j.status = 'pending'), 6,
-  'opening schedules 3 offsets x 2 channels');
+           where rc.membership_id = 'mem_a' and j.status = 'pending'), 7,
+  'opening schedules 3 offsets x 2 channels, and the incentive with the first');
 select is(pg_temp.ingest('m1', 'biz_eng', 'payment.failed', now() - interval '1 hour', 'mem_a', 2999) ->> 'status',
   'duplicate', 'the same webhook id twice is a no-op');
 
@@ -41,7 +41,7 @@ select is((pg_temp.case_of('biz_eng', 'mem_a')).failure_count, 2, 'a repeated fa
 select is((pg_temp.case_of('biz_eng', 'mem_a')).amount_at_risk_minor, 3999::bigint, '... with the latest amount');
 select is((select count(*)::int from public.recovery_cases where membership_id = 'mem_a'), 1, '... and no second case');
 select is((select count(*)::int from public.job_queue j join public.recovery_cases rc on rc.id = j.case_id
-           where rc.membership_id = 'mem_a'), 6, '... and the schedule is not restarted');
+           where rc.membership_id = 'mem_a'), 7, '... and the schedule is not restarted');
 
 -- Recovered: organic, nudged, click_through.
 select pg_temp.ingest('m3', 'biz_eng', 'payment.succeeded', now() - interval '10 minutes', 'mem_a', 3999);
@@ -49,7 +49,7 @@ select is((pg_temp.case_of('biz_eng', 'mem_a')).status, 'recovered', 'payment.su
 select is((pg_temp.case_of('biz_eng', 'mem_a')).attribution, 'organic', '... organically without nudges or clicks');
 select is((pg_temp.case_of('biz_eng', 'mem_a')).recovered_amount_minor, 3999::bigint, '... with the recovered amount');
 select is((select count(*)::int from public.job_queue j join public.recovery_cases rc on rc.id = j.case_id
-           where rc.membership_id = 'mem_a' and j.status = 'cancelled'), 6, 'closing cancels the pending nudges');
+           where rc.membership_id = 'mem_a' and j.status = 'cancelled'), 7, 'closing cancels the pending nudges');
 
 select pg_temp.ingest('n1', 'biz_eng', 'payment.requires_action', now() - interval '2 hours', 'mem_n', 1000);
 select is((pg_temp.case_of('biz_eng', 'mem_n')).reason, 'action_required', 'payment.requires_action opens action_required');
@@ -58,7 +58,7 @@ from public.recovery_cases rc where rc.id = j.case_id and rc.membership_id = 'me
 select pg_temp.ingest('n2', 'biz_eng', 'payment.succeeded', now() - interval '1 hour', 'mem_n', 1000);
 select is((pg_temp.case_of('biz_eng', 'mem_n')).attribution, 'nudged', 'a recovery after a delivered nudge is nudged');
 select is((select count(*)::int from public.job_queue j join public.recovery_cases rc on rc.id = j.case_id
-           where rc.membership_id = 'mem_n' and j.status = 'sent'), 2, 'sent nudges stay sent when the case closes');
+           where rc.membership_id = 'mem_n' and j.status = 'sent'), 3, 'sent nudges stay sent when the case closes');
 
 select pg_temp.ingest('c1', 'biz_eng', 'membership.cancel_at_period_end_changed', now() - interval '2 hours', 'mem_c', null,
   '{"cancel_at_period_end": true}');
