@@ -53,6 +53,32 @@ try {
   await shutdown(1);
 }
 printBanner();
+startDispatchCadence();
+
+/** Locally, the runner stands in for the pg_cron job that calls the dispatcher in production. */
+function startDispatchCadence() {
+  const seconds = Number(env.get("DISPATCH_INTERVAL_SECONDS") ?? "5");
+  const secret = env.get("CRON_SECRET");
+  if (!(seconds > 0) || !secret) return;
+  const url = `http://127.0.0.1:${functionsPort}/functions/v1/dispatch-notifications`;
+  let running = false;
+  setInterval(async () => {
+    if (running || stopping) return;
+    running = true;
+    try {
+      const response = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${secret}` } });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) console.error(`dispatch    | HTTP ${response.status} ${JSON.stringify(body)}`);
+      else if (body.claimed || body.suppressed || body.skipped || body.cancelled) {
+        console.log(`dispatch    | ${JSON.stringify(body)}`);
+      }
+    } catch (error) {
+      if (!stopping) console.error(`dispatch    | ${(error as Error).message}`);
+    } finally {
+      running = false;
+    }
+  }, seconds * 1000);
+}
 
 function start(service: Service): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {
@@ -119,6 +145,9 @@ function printBanner() {
     `  Dashboard        http://127.0.0.1:${dashboardPort}`,
     `  Local login      http://127.0.0.1:${dashboardPort}/dev/login`,
     `  Functions        http://127.0.0.1:${functionsPort}/functions/v1/<name>   (whop-webhook, dispatch-notifications)`,
+    `  Dispatch         every ${
+      env.get("DISPATCH_INTERVAL_SECONDS") ?? "5"
+    } s (DISPATCH_INTERVAL_SECONDS; 0 = off)`,
     `  Whop sandbox     http://127.0.0.1:${sandboxPort}   (calls: /_sandbox/calls)`,
     `  Postgres         ${redactUrl(env.get("DATABASE_URL") ?? "")}`,
     args.logs ? `  Logs             ${args.logs}/<service>.log` : "",

@@ -7,7 +7,7 @@ import {
   emailBlindIndexCandidates,
   loadKeyRing,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
-import { piiContext } from "../../supabase/functions/whop-webhook/store_event.ts";
+import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
 import { paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { stackVar } from "../support/stack.ts";
 import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";

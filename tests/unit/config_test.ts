@@ -40,13 +40,14 @@ Deno.test("each server refuses to start without its configuration and names what
       ),
     /ENCRYPTION_KEYS/,
   );
-  assert.throws(
+  await assert.rejects(
     () => createDispatchApp(env({ SUPABASE_DB_URL: "postgres://x" })),
-    /Missing required configuration: CRON_SECRET/,
+    /Missing required configuration: CRON_SECRET, WHOP_API_KEY, WHOP_API_BASE_URL, ENCRYPTION_KEYS, LINK_SIGNING_KEY, DASHBOARD_URL/,
   );
   assert.throws(() => createDashboardApp(env({})), /Missing required configuration: DATABASE_URL/);
   assert.throws(
-    () => createDashboardApp(env({ DATABASE_URL: "postgres://x", APP_ENV: "staging" })),
+    () =>
+      createDashboardApp(env({ DATABASE_URL: "postgres://x", APP_ENV: "staging", LINK_SIGNING_KEY: "k" })),
     /APP_ENV/,
   );
 });

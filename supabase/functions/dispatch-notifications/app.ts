@@ -1,13 +1,81 @@
-// The dispatch-notifications function's Hono app. Called every minute by pg_cron (production) or
-// the local stack runner, with the cron secret; the dispatcher itself arrives with the nudges issue.
+// The dispatch-notifications function's Hono app (ARCHITECTURE section 7). Called every minute by
+// pg_cron (production) or the local stack runner, with `Authorization: Bearer $CRON_SECRET`; runs
+// one bounded dispatch round and answers its counts.
+import { ConfigError, type EnvReader, readAppEnv } from "../_shared/config.ts";
+import { loadKeyRing } from "../_shared/crypto/pii.ts";
 import { requireBearer } from "../_shared/bearer.ts";
-import type { EnvReader } from "../_shared/config.ts";
 import { createFunctionApp } from "../_shared/function_app.ts";
+import { badRequest } from "../_shared/http.ts";
+import { createWhopClient } from "../_shared/whop/client.ts";
+import { type DispatchOptions, dispatchRound } from "./dispatcher.ts";
 
 export const FUNCTION_NAME = "dispatch-notifications";
 
-export function createApp(env: EnvReader = Deno.env) {
-  const { app, config, close } = createFunctionApp(FUNCTION_NAME, env, ["CRON_SECRET"]);
+function positiveNumber(env: EnvReader, name: string, fallback: number): number {
+  const raw = env.get(name)?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive number, not "${raw}".`);
+  }
+  return value;
+}
+
+export async function createApp(env: EnvReader = Deno.env) {
+  const { app, sql, config, close } = createFunctionApp(FUNCTION_NAME, env, [
+    "CRON_SECRET",
+    "WHOP_API_KEY",
+    "WHOP_API_BASE_URL",
+    "ENCRYPTION_KEYS",
+    "LINK_SIGNING_KEY",
+    "DASHBOARD_URL",
+  ]);
+  const appEnv = readAppEnv(env);
+  const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
+  const whop = createWhopClient({
+    baseUrl: config.WHOP_API_BASE_URL,
+    apiKey: config.WHOP_API_KEY,
+    appId: env.get("WHOP_APP_ID"),
+    timeoutMs: positiveNumber(env, "WHOP_TIMEOUT_MS", 10_000),
+  });
+  const options: DispatchOptions = {
+    batchSize: positiveNumber(env, "DISPATCH_BATCH_SIZE", 100),
+    concurrency: positiveNumber(env, "DISPATCH_CONCURRENCY", 8),
+    leaseSeconds: positiveNumber(env, "DISPATCH_LEASE_SECONDS", 120),
+    maxSeconds: positiveNumber(env, "DISPATCH_MAX_SECONDS", 25),
+    retry: {
+      maxAttempts: positiveNumber(env, "DISPATCH_MAX_ATTEMPTS", 5),
+      baseSeconds: positiveNumber(env, "DISPATCH_RETRY_BASE_SECONDS", 30),
+      maxBackoffSeconds: positiveNumber(env, "DISPATCH_RETRY_MAX_SECONDS", 3600),
+    },
+    breakerThreshold: positiveNumber(env, "DISPATCH_BREAKER_THRESHOLD", 5),
+    breakerCooloffSeconds: positiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
+  };
+  // An environment variable can only force the scheduler off (ARCHITECTURE section 6).
+  const schedulerAllowed = env.get("SCHEDULER_ENABLED")?.trim() !== "false" &&
+    env.get("ROLLBACK_MODE")?.trim() !== "true";
+
   app.use("*", requireBearer(config.CRON_SECRET, "CRON_SECRET"));
+  app.post("/", async (c) => {
+    // A fixed `now` lets local tests send later nudges without waiting days; never in production.
+    const body = await c.req.json().catch(() => ({})) as { now?: unknown };
+    let now: Date | undefined;
+    if (body?.now !== undefined) {
+      if (appEnv !== "local") throw badRequest("`now` is only accepted when APP_ENV=local.");
+      now = new Date(String(body.now));
+      if (Number.isNaN(now.getTime())) throw badRequest("`now` must be an ISO 8601 time.");
+    }
+    if (!schedulerAllowed) return c.json({ scheduler: "off", claimed: 0 });
+    const started = performance.now();
+    const counts = await dispatchRound(sql, {
+      whop,
+      ring,
+      linkSigningKey: config.LINK_SIGNING_KEY,
+      dashboardUrl: config.DASHBOARD_URL,
+      now: () => now ?? new Date(),
+    }, { ...options, now });
+    return c.json({ ...counts, duration_ms: Math.round(performance.now() - started) });
+  });
+
   return { app, close };
 }

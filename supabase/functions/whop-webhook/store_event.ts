@@ -2,6 +2,7 @@
 // processes) it. Member PII and the raw body are encrypted here, before anything leaves the
 // function; each ciphertext is bound to its row and field, so it cannot be moved elsewhere.
 import { emailBlindIndex, encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
+import { piiContext } from "../_shared/crypto/pii_context.ts";
 import type { Sql } from "../_shared/db.ts";
 import { withTimeout } from "../_shared/timeout.ts";
 import type { NormalizedEvent } from "../_shared/whop/normalize.ts";
@@ -11,13 +12,6 @@ export interface StoreResult {
   id: string;
   processed: boolean;
 }
-
-/** The context string each encrypted field is bound to (also needed to decrypt it). */
-export const piiContext = {
-  payload: (eventId: string) => `events.payload:${eventId}`,
-  member: (companyId: string, userId: string, field: "email" | "name" | "username") =>
-    `members.${field}:${companyId}:${userId}`,
-};
 
 export async function eventRow(event: NormalizedEvent, rawBody: string, ring: KeyRing) {
   const { member, userId, companyId } = event;

@@ -1,0 +1,118 @@
+// Drives the dispatch-notifications function in-process (its real app, the real test database,
+// the running Whop sandbox), and the sandbox's control API.
+import { createApp } from "../../supabase/functions/dispatch-notifications/app.ts";
+import { connectAsOwner, stack, stackVar } from "./stack.ts";
+
+export type Sql = ReturnType<typeof connectAsOwner>;
+const CRON_SECRET = "test-cron-secret";
+
+export function dispatchEnv(overrides: Record<string, string> = {}) {
+  return new Map(Object.entries({
+    SUPABASE_DB_URL: stack.databaseUrl,
+    CRON_SECRET,
+    WHOP_API_KEY: stackVar("WHOP_API_KEY"),
+    WHOP_API_BASE_URL: `${stack.sandboxUrl}/api/v1`,
+    WHOP_APP_ID: stackVar("WHOP_APP_ID"),
+    ENCRYPTION_KEYS: stackVar("ENCRYPTION_KEYS"),
+    LINK_SIGNING_KEY: stackVar("LINK_SIGNING_KEY"),
+    DASHBOARD_URL: stack.dashboardUrl,
+    APP_ENV: "local",
+    ...overrides,
+  }));
+}
+
+export type Counts = Record<string, number>;
+
+export async function withDispatchApp(
+  fn: (dispatch: (now?: Date) => Promise<Counts>) => Promise<void>,
+  overrides: Record<string, string> = {},
+) {
+  const { app, close } = await createApp(dispatchEnv(overrides));
+  try {
+    await fn(async (now) => {
+      const response = await app.fetch(
+        new Request("http://functions/dispatch-notifications", {
+          method: "POST",
+          headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "application/json" },
+          body: JSON.stringify(now ? { now: now.toISOString() } : {}),
+        }),
+      );
+      const body = await response.json();
+      if (response.status !== 200) {
+        throw new Error(`dispatch answered ${response.status}: ${JSON.stringify(body)}`);
+      }
+      return body;
+    });
+  } finally {
+    await close();
+  }
+}
+
+/** Leaves only this test's jobs in the queue and every breaker closed: queue and breakers are global. */
+export async function isolateQueue(sql: Sql, companyPrefix: string) {
+  await sql`update public.job_queue set status = 'cancelled', last_error = 'cleared by a test'
+            where status in ('pending', 'claimed') and company_id not like ${companyPrefix + "%"}`;
+  await sql`update public.circuit_breakers set state = 'closed', consecutive_failures = 0, opened_at = null, retry_at = null`;
+}
+
+export interface SandboxCall {
+  seq: number;
+  method: string;
+  path: string;
+  body: Record<string, unknown> | null;
+  status: number;
+  idempotency_key: string | null;
+  fault_id: string | null;
+}
+
+async function control(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export const sandbox = {
+  calls: async (path?: string): Promise<SandboxCall[]> =>
+    (await control("GET", `/calls${path ? `?path=${encodeURIComponent(path)}` : ""}`)).calls,
+  fault: (fault: Record<string, unknown>) => control("POST", "/faults", fault),
+  clearFaults: () => control("DELETE", "/faults"),
+  fixtures: (fixtures: Record<string, unknown>) => control("POST", "/fixtures", fixtures),
+  membership: async (id: string) => {
+    const response = await fetch(`${stack.sandboxUrl}/api/v1/memberships/${id}`, {
+      headers: { authorization: `Bearer ${stackVar("WHOP_API_KEY")}` },
+    });
+    return await response.json();
+  },
+};
+
+/**
+ * `count` open cases of a new company, each with one job on `channel` due at `dueAt`; the company
+ * has an experience (pushes can go out) and no incentive. Returns the job ids, oldest first.
+ */
+export async function makeDueJobs(
+  sql: Sql,
+  companyId: string,
+  channel: "push" | "dm" | "incentive",
+  count: number,
+  dueAt: Date,
+): Promise<number[]> {
+  await sql`insert into public.companies (company_id) values (${companyId}) on conflict do nothing`;
+  await sql`insert into public.company_settings (company_id, experience_id, incentive_free_days)
+            values (${companyId}, 'exp_test', 0) on conflict do nothing`;
+  const rows = await sql<{ id: number }[]>`
+    with cases as (
+      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at)
+      select ${companyId}, 'mem_' || b.batch || '_' || n, 'user_' || b.batch || '_' || n, 'payment_failed', ${dueAt}
+      from generate_series(1, ${count}) n, (select substr(md5(random()::text), 1, 10) as batch) b
+      returning id
+    )
+    insert into public.job_queue (case_id, company_id, channel, step, scheduled_for)
+    select id, ${companyId}, ${channel}, 0, ${dueAt} from cases
+    returning id`;
+  return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+}

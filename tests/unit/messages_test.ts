@@ -1,0 +1,296 @@
+// Nudge templates: defaults for every step and channel, company overrides and their validation,
+// graceful fallbacks for missing values, Markdown safety of member-supplied text, and the recovery link
+// that every message must carry.
+import assert from "node:assert/strict";
+import {
+  DEFAULT_PUSH_TITLE_MAX_CHARS,
+  DEFAULT_TEMPLATES,
+  parseTemplateOverrides,
+  TEMPLATE_VARIABLES,
+} from "../../supabase/functions/_shared/messages/templates.ts";
+import {
+  formatAmount,
+  type MessageVariables,
+  renderMessage,
+} from "../../supabase/functions/_shared/messages/render.ts";
+
+const LINK = "https://dash.example.com/r/eyJjIjoiY2FzZV8xIn0.Zm9v_bar-1";
+
+const full: MessageVariables = {
+  firstName: "Ana",
+  productName: "Pro Traders",
+  amountMinor: 2999,
+  currency: "usd",
+  recoveryLink: LINK,
+  freeDays: 3,
+  companyName: "Acme Trading",
+};
+
+const bare: MessageVariables = {
+  firstName: null,
+  productName: null,
+  amountMinor: null,
+  currency: null,
+  recoveryLink: LINK,
+  freeDays: 0,
+  companyName: null,
+};
+
+/** Unrendered syntax must never reach a member. */
+function assertNoTemplateSyntax(text: string) {
+  assert.doesNotMatch(text, /\{[?/]?[a-z_]+\}/, text);
+}
+
+Deno.test("the variable list is the documented one", () => {
+  assert.deepEqual(
+    [...TEMPLATE_VARIABLES],
+    ["first_name", "product", "amount", "recovery_link", "free_days", "company"],
+  );
+});
+
+Deno.test("defaults parse as overrides, have three steps per channel and short push titles", () => {
+  const asOverrides = {
+    push: Object.fromEntries(DEFAULT_TEMPLATES.push.map((t, i) => [String(i), t])),
+    dm: Object.fromEntries(DEFAULT_TEMPLATES.dm.map((t, i) => [String(i), { content: t.content }])),
+  };
+  assert.deepEqual(parseTemplateOverrides(asOverrides), { ok: true, templates: asOverrides });
+  assert.equal(DEFAULT_TEMPLATES.push.length, 3);
+  assert.equal(DEFAULT_TEMPLATES.dm.length, 3);
+  for (const template of DEFAULT_TEMPLATES.push) {
+    assert.ok(template.title && template.title.length <= DEFAULT_PUSH_TITLE_MAX_CHARS, template.title);
+    assert.doesNotMatch(template.content, /\*\*|__|\[|`/, "push defaults are plain text");
+  }
+});
+
+Deno.test("defaults render for steps 0..3 on both channels, with and without values", () => {
+  for (const channel of ["push", "dm"] as const) {
+    const seen = new Set<string>();
+    for (const step of [0, 1, 2, 3]) {
+      for (const vars of [full, bare]) {
+        const message = renderMessage(channel, step, null, vars);
+        assertNoTemplateSyntax(message.title + message.content);
+        assert.ok(message.content.includes(LINK), `${channel} ${step}`);
+        assert.equal(message.content.split(LINK).length, 2, "the link appears exactly once");
+        if (channel === "push") assert.ok(message.title.length > 0 && message.title.length <= 60);
+        else assert.equal(message.title, "");
+        if (vars === full) seen.add(message.content);
+      }
+    }
+    assert.equal(seen.size, 3, `${channel}: three distinct steps, step 3 repeats the last one`);
+    assert.deepEqual(renderMessage(channel, 3, null, full), renderMessage(channel, 2, null, full));
+  }
+});
+
+Deno.test("values fill in, and missing values read naturally", () => {
+  const push = renderMessage("push", 0, null, full);
+  assert.equal(push.title, "Your payment didn't go through");
+  assert.equal(
+    push.content,
+    `Hi Ana, we couldn't process your payment of $29.99 for Pro Traders. Update your card to keep your access: ${LINK}`,
+  );
+  const pushBare = renderMessage("push", 0, null, bare);
+  assert.equal(
+    pushBare.content,
+    `Hi there, we couldn't process your payment for your membership. Update your card to keep your access: ${LINK}`,
+  );
+
+  const dm = renderMessage("dm", 1, null, full);
+  assert.match(dm.content, /^Hi Ana, /);
+  assert.match(dm.content, /\*\*Pro Traders\*\*/);
+  assert.match(dm.content, /we'll add \*\*3 free days\*\*/);
+  assert.match(dm.content, /— Acme Trading$/);
+
+  const dmBare = renderMessage("dm", 1, null, bare);
+  assert.match(dmBare.content, /^Hi there, /);
+  assert.match(dmBare.content, /\*\*your membership\*\*/);
+  assert.doesNotMatch(dmBare.content, /free day/, "free days 0 drops the incentive sentence");
+  assert.doesNotMatch(dmBare.content, /—/, "no company, no sign-off");
+  assert.ok(dmBare.content.endsWith(LINK));
+});
+
+Deno.test("one free day reads '1 free day'", () => {
+  assert.match(renderMessage("dm", 1, null, { ...full, freeDays: 1 }).content, /\*\*1 free day\*\*/);
+  const overrides = {
+    push: { "0": { content: "Get {free_days} days, {free_days} extra days! {recovery_link}" } },
+  };
+  assert.equal(
+    renderMessage("push", 0, overrides, { ...full, freeDays: 1 }).content,
+    `Get 1 day, 1 extra day! ${LINK}`,
+  );
+  assert.equal(renderMessage("push", 0, overrides, full).content, `Get 3 days, 3 extra days! ${LINK}`);
+});
+
+Deno.test("overrides apply per step and channel; the rest use the step's default", () => {
+  const overrides = {
+    push: { "1": { title: "Psst {first_name}", content: "{product} misses you: {recovery_link}" } },
+    dm: { "0": { content: "Hey **{first_name}**, fix it here: {recovery_link}" } },
+  };
+  assert.deepEqual(parseTemplateOverrides(overrides), { ok: true, templates: overrides });
+
+  assert.deepEqual(renderMessage("push", 1, overrides, full), {
+    title: "Psst Ana",
+    content: `Pro Traders misses you: ${LINK}`,
+  });
+  assert.deepEqual(renderMessage("dm", 0, overrides, full), {
+    title: "",
+    content: `Hey **Ana**, fix it here: ${LINK}`,
+  });
+  assert.deepEqual(renderMessage("push", 0, overrides, full), renderMessage("push", 0, null, full));
+  assert.deepEqual(renderMessage("dm", 1, overrides, full), renderMessage("dm", 1, null, full));
+  assert.deepEqual(renderMessage("push", 2, overrides, full), renderMessage("push", 2, null, full));
+
+  // A push entry may override only the title (or only the content).
+  const titleOnly = { push: { "0": { title: "Heads up, {first_name}" } } };
+  const rendered = renderMessage("push", 0, titleOnly, full);
+  assert.equal(rendered.title, "Heads up, Ana");
+  assert.equal(rendered.content, renderMessage("push", 0, null, full).content);
+});
+
+Deno.test("an override past the defaults is used for its own step", () => {
+  const overrides = { dm: { "5": { content: "Sixth nudge {recovery_link}" } } };
+  assert.equal(renderMessage("dm", 5, overrides, full).content, `Sixth nudge ${LINK}`);
+  assert.deepEqual(renderMessage("dm", 4, overrides, full), renderMessage("dm", 2, null, full));
+});
+
+Deno.test("optional sections render only when their variable has a value", () => {
+  const overrides = {
+    push: {
+      "0": {
+        title: "Hi{?first_name} {first_name}{/first_name}",
+        content: "Pay{?amount} {amount}{/amount} now.{?free_days} Bonus: {free_days} days.{/free_days}" +
+          "{?company} ({company}){/company} {recovery_link}",
+      },
+    },
+  };
+  assert.deepEqual(renderMessage("push", 0, overrides, full), {
+    title: "Hi Ana",
+    content: `Pay $29.99 now. Bonus: 3 days. (Acme Trading) ${LINK}`,
+  });
+  assert.deepEqual(renderMessage("push", 0, overrides, bare), { title: "Hi", content: `Pay now. ${LINK}` });
+  // Nested sections of different variables work too.
+  const nested = {
+    dm: { "0": { content: "{?amount}Due: {amount}{?free_days} (+{free_days} days){/free_days}.{/amount}" } },
+  };
+  assert.equal(parseTemplateOverrides(nested).ok, true);
+  assert.equal(renderMessage("dm", 0, nested, full).content, `Due: $29.99 (+3 days).\n\n${LINK}`);
+  assert.equal(renderMessage("dm", 0, nested, { ...full, freeDays: 0 }).content, `Due: $29.99.\n\n${LINK}`);
+});
+
+Deno.test("unknown variables are rejected by name; syntax and limits are checked", () => {
+  const result = parseTemplateOverrides({
+    push: { "0": { title: "Hi {foo}", content: "{?amount}due {amount} {recovery_link}" } },
+    dm: { "1": { content: "{/company} {First_Name} {recovery_link}" }, "01": { content: "x" } },
+  });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  const byPath = (path: string) => result.errors.filter((e) => e.path === path).map((e) => e.message);
+  assert.match(byPath("push.0.title")[0], /unknown variable \{foo\}/);
+  assert.match(byPath("push.0.content")[0], /\{\?amount\} is never closed/);
+  assert.ok(byPath("dm.1.content").some((m) => /\{\/company\} has no matching \{\?company\}/.test(m)));
+  assert.ok(byPath("dm.1.content").some((m) => /unknown variable \{First_Name\}/.test(m)));
+  assert.match(byPath("dm.01")[0], /steps are numbered/);
+
+  const tooLong = parseTemplateOverrides({
+    push: { "0": { title: "x".repeat(101) } },
+    dm: { "0": { content: "x".repeat(2001) } },
+  });
+  assert.deepEqual(tooLong, {
+    ok: false,
+    errors: [
+      { path: "push.0.title", message: "must be at most 100 characters" },
+      { path: "dm.0.content", message: "must be at most 2000 characters" },
+    ],
+  });
+
+  assert.equal(parseTemplateOverrides({ push: { "0": {} } }).ok, false, "an empty entry says nothing");
+  assert.equal(parseTemplateOverrides({ sms: {} }).ok, false, "unknown channel");
+  assert.equal(parseTemplateOverrides("hi").ok, false);
+  assert.deepEqual(parseTemplateOverrides(null), { ok: true, templates: {} });
+  assert.deepEqual(parseTemplateOverrides({}), { ok: true, templates: {} });
+  // Braces that are not variable tokens are plain text.
+  assert.equal(parseTemplateOverrides({ dm: { "0": { content: "{ } {:) {recovery_link}" } } }).ok, true);
+});
+
+Deno.test("overrides that fail to parse fall back to defaults at render time, without throwing", () => {
+  for (const broken of ["nonsense", 42, [], { push: "x" }, { push: { "0": { title: "{foo}" } } }]) {
+    assert.deepEqual(renderMessage("push", 0, broken, full), renderMessage("push", 0, null, full));
+  }
+  // One broken entry does not disable a valid one next to it.
+  const mixed = { push: { "0": { title: "{foo}" }, "1": { title: "Fine {first_name}" } }, email: true };
+  assert.equal(renderMessage("push", 1, mixed, full).title, "Fine Ana");
+});
+
+Deno.test("DM escapes Markdown in values only; the recovery link stays the only link", () => {
+  const hostile: MessageVariables = {
+    ...full,
+    firstName: "*bold*_x_[link](http://evil)",
+    productName: "<script>alert(1)</script> `code` # www.evil.com",
+    companyName: "@everyone ~~gone~~ | :smile:",
+  };
+  const overrides = {
+    dm: { "0": { content: "Hi **{first_name}**, about _{product}_ from {company}: {recovery_link}" } },
+  };
+  const { content } = renderMessage("dm", 0, overrides, hostile);
+  assert.equal(
+    content,
+    "Hi **\\*bold\\*\\_x\\_\\[link\\]\\(http\\:\\/\\/evil\\)**, about " +
+      "_\\<script\\>alert\\(1\\)\\<\\/script\\> \\`code\\` \\# www\\.evil\\.com_ from " +
+      `\\@everyone \\~\\~gone\\~\\~ \\| \\:smile\\:: ${LINK}`,
+  );
+  assert.equal(content.match(/https?:\/\//g)?.length, 1, "only the recovery link is a URL");
+  assert.doesNotMatch(content, /(?<!\\)\[/, "no unescaped link syntax");
+
+  // Every default keeps the hostile name literal too.
+  for (const step of [0, 1, 2]) {
+    const message = renderMessage("dm", step, null, hostile).content;
+    assert.ok(message.includes("\\*bold\\*\\_x\\_\\[link\\]\\(http\\:\\/\\/evil\\)"));
+    assert.equal(message.match(/https?:\/\//g)?.length, 1);
+  }
+});
+
+Deno.test("push values are plain: no escaping, but no control characters or line breaks", () => {
+  const vars = { ...full, firstName: "*Ana*\n\nClick evil\u0007\u202E", productName: "Pro\r\nPlan\tGold" };
+  const overrides = { push: { "0": { title: "Hi {first_name}", content: "{product}\n{recovery_link}" } } };
+  assert.deepEqual(renderMessage("push", 0, overrides, vars), {
+    title: "Hi *Ana* Click evil",
+    content: `Pro Plan Gold\n${LINK}`,
+  });
+  const long = renderMessage("push", 0, overrides, { ...full, firstName: "A".repeat(500) });
+  assert.ok(long.title.length <= 100 && long.title.endsWith("…"));
+});
+
+Deno.test("the recovery link is appended on a new line when an override leaves it out", () => {
+  const overrides = {
+    push: { "0": { content: "Please update your card." } },
+    dm: { "0": { content: "Please **update** your card.{?free_days} {recovery_link}{/free_days}" } },
+  };
+  assert.equal(renderMessage("push", 0, overrides, full).content, `Please update your card.\n${LINK}`);
+  assert.equal(renderMessage("dm", 0, overrides, full).content, `Please **update** your card. ${LINK}`);
+  assert.equal(
+    renderMessage("dm", 0, overrides, { ...full, freeDays: 0 }).content,
+    `Please **update** your card.\n\n${LINK}`,
+    "a link inside a hidden section is appended too",
+  );
+  assert.throws(() => renderMessage("dm", 0, null, { ...full, recoveryLink: " " }), /recoveryLink/);
+});
+
+Deno.test("formatAmount uses the currency's exponent", () => {
+  assert.equal(formatAmount(2999, "usd"), "$29.99");
+  assert.equal(formatAmount(500, "jpy"), "¥500");
+  assert.equal(formatAmount(1234, "kwd"), "KWD\u00a01.234");
+  assert.equal(formatAmount(1999, "EUR"), "€19.99");
+  assert.equal(formatAmount(5, "usd"), "$0.05");
+  assert.equal(formatAmount(0, "usd"), "$0.00");
+  assert.equal(formatAmount(123456789012345, "usd"), "$1,234,567,890,123.45");
+  assert.throws(() => formatAmount(-1, "usd"), RangeError);
+  assert.throws(() => formatAmount(1.5, "usd"), RangeError);
+  assert.throws(() => formatAmount(100, "btc"), RangeError);
+  assert.throws(() => formatAmount(100, "zzz"), RangeError);
+});
+
+Deno.test("an amount in a currency without a minor unit reads as if no amount were known", () => {
+  const message = renderMessage("push", 0, null, { ...full, currency: "btc" });
+  assert.match(message.content, /your payment for Pro Traders/);
+  const jpy = renderMessage("push", 0, null, { ...full, amountMinor: 500, currency: "jpy" });
+  assert.match(jpy.content, /your payment of ¥500 for/);
+});
