@@ -1,9 +1,14 @@
-// The dashboard server's Hono app: ops endpoints, (later) the creator dashboard, static files.
+// The dashboard server's Hono app: ops endpoints, the creator dashboard, tracked links, static files.
 import { Hono } from "hono";
 import { serveStatic } from "hono/deno";
 import { type EnvReader, readAppEnv, requireEnv } from "../supabase/functions/_shared/config.ts";
 import { createDb } from "../supabase/functions/_shared/db.ts";
-import { handleError, handleNotFound } from "../supabase/functions/_shared/http.ts";
+import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
+import { handleNotFound } from "../supabase/functions/_shared/http.ts";
+import { createWhopClient } from "../supabase/functions/_shared/whop/client.ts";
+import { handleErrorWithPages } from "./lib/error_page.tsx";
+import { createWhopAuth } from "./lib/whop_auth.ts";
+import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { securityHeaders } from "./lib/security_headers.ts";
 import { healthRoutes } from "./routes/api_health.ts";
 import { devLoginRoutes } from "./routes/dev_login.tsx";
@@ -11,19 +16,38 @@ import { recoveryLinkRoutes } from "./routes/recovery_link.ts";
 
 const POOL_MAX = 10;
 
-export function createApp(env: EnvReader = Deno.env) {
-  const config = requireEnv(env, ["DATABASE_URL", "LINK_SIGNING_KEY"]);
+export async function createApp(env: EnvReader = Deno.env) {
+  const config = requireEnv(env, [
+    "DATABASE_URL",
+    "LINK_SIGNING_KEY",
+    "WHOP_JWKS_URL",
+    "WHOP_APP_ID",
+    "WHOP_API_KEY",
+    "WHOP_API_BASE_URL",
+    "ENCRYPTION_KEYS",
+  ]);
   const appEnv = readAppEnv(env);
+  const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
+  const whop = createWhopClient({
+    baseUrl: config.WHOP_API_BASE_URL,
+    apiKey: config.WHOP_API_KEY,
+    appId: config.WHOP_APP_ID,
+  });
+  const auth = createWhopAuth({ jwksUrl: config.WHOP_JWKS_URL, appId: config.WHOP_APP_ID, whop });
   const sql = createDb(config.DATABASE_URL, { max: POOL_MAX, applicationName: "dashboard" });
 
   const app = new Hono();
-  app.onError(handleError);
+  app.onError(handleErrorWithPages);
   app.notFound(handleNotFound);
   app.route("/", recoveryLinkRoutes(sql, config.LINK_SIGNING_KEY)); // first, to keep its no-referrer
   app.use("*", securityHeaders);
   app.route("/", healthRoutes(sql, { appEnv, poolMax: POOL_MAX }));
+  app.route("/", dashboardRoutes({ sql, auth, whop, ring, appEnv }));
   if (appEnv === "local") {
-    app.route("/", devLoginRoutes(sql));
+    app.route(
+      "/",
+      devLoginRoutes(sql, { whopApiBaseUrl: config.WHOP_API_BASE_URL, appId: config.WHOP_APP_ID }),
+    );
     app.get("/", (c) => c.redirect("/dev/login"));
   }
   app.use(

@@ -5,7 +5,7 @@ import { stopOnSignal } from "../supabase/functions/_shared/shutdown.ts";
 import { createApp } from "./app.ts";
 
 const port = readPort(Deno.env, "DASHBOARD_PORT", 8000);
-const { app, appEnv, close } = createApp();
+const { app, appEnv, close } = await createApp();
 const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
 console.log(`dashboard listening on http://127.0.0.1:${port} (APP_ENV=${appEnv})`);
 

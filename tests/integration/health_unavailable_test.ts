@@ -3,16 +3,14 @@
 import assert from "node:assert/strict";
 import { createApp as createDashboardApp } from "../../web/app.ts";
 import { createApp as createWebhookApp } from "../../supabase/functions/whop-webhook/app.ts";
-import { stack, unreachableDatabaseUrl } from "../support/stack.ts";
+import { dashboardEnv, unreachableDatabaseUrl } from "../support/stack.ts";
 
 const env = (values: Record<string, string>) => new Map(Object.entries(values));
 const TEST_KEYS = `k1:${btoa(String.fromCharCode(...new Uint8Array(32).fill(7)))}`;
 
 Deno.test("dashboard health answers 503 within 5 s when the database is down", async () => {
   const url = unreachableDatabaseUrl().replace("postgres@", "postgres:hunter2@");
-  const { app, close } = createDashboardApp(
-    env({ DATABASE_URL: url, APP_ENV: "production", LINK_SIGNING_KEY: "k" }),
-  );
+  const { app, close } = await createDashboardApp(dashboardEnv({ DATABASE_URL: url, APP_ENV: "production" }));
   try {
     for (const path of ["/api/health", "/api/health/db"]) {
       const started = performance.now();
@@ -47,9 +45,7 @@ Deno.test("function health answers 503 when its database is down", async () => {
 });
 
 Deno.test("/dev/login does not exist in production", async () => {
-  const { app, close } = createDashboardApp(
-    env({ DATABASE_URL: stack.databaseUrl, APP_ENV: "production", LINK_SIGNING_KEY: "k" }),
-  );
+  const { app, close } = await createDashboardApp(dashboardEnv({ APP_ENV: "production" }));
   try {
     for (const path of ["/dev/login", "/"]) {
       const response = await app.fetch(new Request(`http://dashboard${path}`));

@@ -6,7 +6,7 @@ import {
   RECOVERY_LINK_TTL_SECONDS,
 } from "../../supabase/functions/_shared/links.ts";
 import { createApp as createDashboardApp } from "../../web/app.ts";
-import { connectAsOwner, stack, stackVar, unreachableDatabaseUrl } from "../support/stack.ts";
+import { connectAsOwner, dashboardEnv, stack, stackVar, unreachableDatabaseUrl } from "../support/stack.ts";
 
 const BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
   "Chrome/124.0.0.0 Safari/537.36";
@@ -253,12 +253,8 @@ Deno.test("a person's click makes a later recovery click-through; a bot's alone 
 });
 
 Deno.test("with the database down a valid link answers 503, never 500", async () => {
-  const { app, close } = createDashboardApp(
-    new Map(Object.entries({
-      DATABASE_URL: unreachableDatabaseUrl(),
-      APP_ENV: "production",
-      LINK_SIGNING_KEY: "k",
-    })),
+  const { app, close } = await createDashboardApp(
+    dashboardEnv({ DATABASE_URL: unreachableDatabaseUrl(), APP_ENV: "production", LINK_SIGNING_KEY: "k" }),
   );
   try {
     const linkToken = await token(crypto.randomUUID(), { key: "k" });
@@ -278,9 +274,8 @@ Deno.test("with the database down a valid link answers 503, never 500", async ()
   }
 });
 
-Deno.test("the dashboard refuses to start without LINK_SIGNING_KEY", () => {
-  assert.throws(
-    () => createDashboardApp(new Map([["DATABASE_URL", "postgres://x"]])),
-    /Missing required configuration: LINK_SIGNING_KEY/,
-  );
+Deno.test("the dashboard refuses to start without LINK_SIGNING_KEY", async () => {
+  const env = dashboardEnv();
+  env.delete("LINK_SIGNING_KEY");
+  await assert.rejects(() => createDashboardApp(env), /Missing required configuration: LINK_SIGNING_KEY/);
 });

@@ -51,3 +51,18 @@ export function unreachableDatabaseUrl() {
   listener.close();
   return `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
 }
+
+/** Everything the dashboard needs to start, from the running stack, with `overrides` on top. */
+export function dashboardEnv(overrides: Record<string, string> = {}) {
+  return new Map(Object.entries({
+    DATABASE_URL: stack.databaseUrl,
+    APP_ENV: "local",
+    LINK_SIGNING_KEY: stackVar("LINK_SIGNING_KEY"),
+    WHOP_JWKS_URL: stackVar("WHOP_JWKS_URL"),
+    WHOP_APP_ID: stackVar("WHOP_APP_ID"),
+    WHOP_API_KEY: stackVar("WHOP_API_KEY"),
+    WHOP_API_BASE_URL: stackVar("WHOP_API_BASE_URL"),
+    ENCRYPTION_KEYS: stackVar("ENCRYPTION_KEYS"),
+    ...overrides,
+  }));
+}

@@ -5,6 +5,7 @@ import { createApp as createDispatchApp } from "../../supabase/functions/dispatc
 import { createApp as createDashboardApp } from "../../web/app.ts";
 
 const env = (values: Record<string, string>) => new Map(Object.entries(values));
+const TEST_KEYS = `k1:${btoa(String.fromCharCode(...new Uint8Array(32).fill(1)))}`;
 
 Deno.test("requireEnv names every missing variable at once", () => {
   assert.throws(
@@ -44,10 +45,22 @@ Deno.test("each server refuses to start without its configuration and names what
     () => createDispatchApp(env({ SUPABASE_DB_URL: "postgres://x" })),
     /Missing required configuration: CRON_SECRET, WHOP_API_KEY, WHOP_API_BASE_URL, ENCRYPTION_KEYS, LINK_SIGNING_KEY, DASHBOARD_URL/,
   );
-  assert.throws(() => createDashboardApp(env({})), /Missing required configuration: DATABASE_URL/);
-  assert.throws(
+  await assert.rejects(
+    () => createDashboardApp(env({})),
+    /Missing required configuration: DATABASE_URL, LINK_SIGNING_KEY, WHOP_JWKS_URL/,
+  );
+  await assert.rejects(
     () =>
-      createDashboardApp(env({ DATABASE_URL: "postgres://x", APP_ENV: "staging", LINK_SIGNING_KEY: "k" })),
+      createDashboardApp(env({
+        DATABASE_URL: "postgres://x",
+        APP_ENV: "staging",
+        LINK_SIGNING_KEY: "k",
+        WHOP_JWKS_URL: "http://x/jwks",
+        WHOP_APP_ID: "app_x",
+        WHOP_API_KEY: "key",
+        WHOP_API_BASE_URL: "http://x/api/v1",
+        ENCRYPTION_KEYS: TEST_KEYS,
+      })),
     /APP_ENV/,
   );
 });

@@ -1,0 +1,16 @@
+// Every tenant query of the dashboard runs in a transaction as role `authenticated` with the
+// verified company in the JWT claims, so row-level security is the guard (queries filter by
+// company explicitly as well).
+import type postgres from "postgres";
+import type { Sql } from "../../supabase/functions/_shared/db.ts";
+import type { Viewer } from "./whop_auth.ts";
+
+export type TenantSql = postgres.TransactionSql;
+
+export function withTenant<T>(sql: Sql, viewer: Viewer, fn: (tx: TenantSql) => Promise<T>): Promise<T> {
+  const claims = JSON.stringify({ role: "authenticated", sub: viewer.userId, company_id: viewer.companyId });
+  return sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${claims}, true), set_config('role', 'authenticated', true)`;
+    return await fn(tx);
+  }) as Promise<T>;
+}

@@ -1,0 +1,21 @@
+// What every dashboard page gets: the verified viewer (company + user) and the shared services.
+import type { AppEnv } from "../../../supabase/functions/_shared/config.ts";
+import type { KeyRing } from "../../../supabase/functions/_shared/crypto/pii.ts";
+import type { Sql } from "../../../supabase/functions/_shared/db.ts";
+import type { WhopClient } from "../../../supabase/functions/_shared/whop/client.ts";
+import type { createWhopAuth, Viewer } from "../../lib/whop_auth.ts";
+
+export interface DashboardDeps {
+  sql: Sql;
+  auth: ReturnType<typeof createWhopAuth>;
+  whop: WhopClient;
+  ring: KeyRing;
+  appEnv: AppEnv;
+}
+
+export type DashboardEnv = { Variables: { viewer: Viewer; companyTitle: string | null } };
+
+/** The cookie /dev/login sets (APP_ENV=local only) in place of the header Whop's proxy adds. */
+export const DEV_TOKEN_COOKIE = "churn_saver_dev_token";
+
+export const COMPANY_ID_PATTERN = /^biz_[A-Za-z0-9_-]{1,64}$/;

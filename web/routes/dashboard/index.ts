@@ -1,0 +1,45 @@
+// The creator dashboard under Whop's view path /dashboard/:companyId (ARCHITECTURE section 7).
+// Every request is authenticated (Whop user token + admin access to this company) before any page
+// runs; pages then read through withTenant, so RLS scopes every query to the verified company.
+import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import { notFound } from "../../../supabase/functions/_shared/http.ts";
+import { withTenant } from "../../lib/tenant.ts";
+import { activityRoutes } from "./activity.tsx";
+import { caseRoutes } from "./case.tsx";
+import { casesRoutes } from "./cases.tsx";
+import { COMPANY_ID_PATTERN, type DashboardDeps, type DashboardEnv, DEV_TOKEN_COOKIE } from "./context.ts";
+import { exportRoutes } from "./export.ts";
+import { overviewRoutes } from "./overview.tsx";
+import { settingsRoutes } from "./settings.tsx";
+
+export function dashboardRoutes(deps: DashboardDeps) {
+  const app = new Hono<DashboardEnv>();
+
+  const authenticate = async (c: import("hono").Context<DashboardEnv>, next: () => Promise<void>) => {
+    const companyId = c.req.param("companyId") ?? "";
+    if (!COMPANY_ID_PATTERN.test(companyId)) throw notFound("There is no such company.");
+    const token = c.req.header("x-whop-user-token") ??
+      (deps.appEnv === "local" ? getCookie(c, DEV_TOKEN_COOKIE) : undefined);
+    const viewer = await deps.auth.authenticate(token, companyId);
+    c.set("viewer", viewer);
+    const [company] = await withTenant(
+      deps.sql,
+      viewer,
+      (tx) =>
+        tx<{ title: string | null }[]>`select title from public.companies where company_id = ${companyId}`,
+    );
+    c.set("companyTitle", company?.title ?? null);
+    await next();
+  };
+  app.use("/dashboard/:companyId", authenticate);
+  app.use("/dashboard/:companyId/*", authenticate);
+
+  overviewRoutes(app, deps);
+  casesRoutes(app, deps);
+  caseRoutes(app, deps);
+  exportRoutes(app, deps);
+  settingsRoutes(app, deps);
+  activityRoutes(app, deps);
+  return app;
+}
