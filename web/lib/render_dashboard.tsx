@@ -12,6 +12,7 @@ export function renderDashboard(
     title: string;
     body: ComponentChildren;
     scripts?: string[];
+    styles?: string[];
     status?: 200 | 400 | 404 | 422;
   },
 ) {
