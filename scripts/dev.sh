@@ -63,6 +63,7 @@ fi
 
 write_stack_env "$dev_dir/stack.env"
 cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
+(cd "$CS_ROOT" && deno task --quiet build:islands) || warn "the islands could not be built: pages work, without their interactive parts"
 say "Database ready in $(($(date +%s) - started_at)) s: $DATABASE_URL (data in $pg_dir)"
 
 deno run --allow-all "$CS_ROOT/scripts/stack.ts" --logs "$dev_dir/logs" &

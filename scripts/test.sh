@@ -23,6 +23,7 @@ done
 started_at=$(date +%s)
 ensure_node_packages
 ensure_postgres_packages
+ensure_browser
 
 artifacts="$CS_ROOT/test-artifacts"
 rm -rf "$artifacts"
@@ -78,6 +79,7 @@ write_stack_env "$run_dir/stack.env"
 
 say "Starting the stack (logs in test-artifacts/logs)"
 cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
+check_step "build islands" deno task --quiet build:islands
 deno run --allow-all "$CS_ROOT/scripts/stack.ts" --quiet --logs "$artifacts/logs" >"$artifacts/logs/stack.log" 2>&1 &
 stack_pid=$!
 ready=0

@@ -50,10 +50,22 @@ export async function createApp(env: EnvReader = Deno.env) {
     );
     app.get("/", (c) => c.redirect("/dev/login"));
   }
+  const staticRoot = new URL(".", import.meta.url).pathname;
+  // Island bundles carry a content hash in their names (scripts/build_islands.ts): cached for good.
+  app.use(
+    "/static/islands/*",
+    serveStatic({
+      root: staticRoot,
+      onFound: (path, c) => {
+        const immutable = path.endsWith(".js"); // not the manifest
+        c.header("cache-control", immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
+      },
+    }),
+  );
   app.use(
     "/static/*",
     serveStatic({
-      root: new URL(".", import.meta.url).pathname,
+      root: staticRoot,
       onFound: (_path, c) => c.header("cache-control", "public, max-age=300"),
     }),
   );

@@ -89,6 +89,11 @@ ensure_postgres_packages() {
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
+# Debian's Chromium for the browser tests (playwright-core drives it; no browser download).
+ensure_browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 # Deno keeps npm packages in its own cache; fetching them once up front keeps servers from racing.
 cache_deno_modules() {
   (cd "$CS_ROOT" && deno cache --quiet "$@") || die "deno could not fetch its npm packages: check that the npm registry is reachable."

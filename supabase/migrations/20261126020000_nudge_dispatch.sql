@@ -83,6 +83,8 @@ begin
         when rc.status <> 'open' then 'cancelled'
         when s.nudges_paused then 'suppressed'
         when not private.flag_enabled('NOTIFICATIONS_ENABLED', rc.company_id) then 'suppressed'
+        when j.channel = 'push' and not s.push_enabled then 'skipped'
+        when j.channel = 'dm' and not s.dm_enabled then 'skipped'
         when j.channel = 'push' and s.experience_id is null then 'skipped'
         when j.channel = 'incentive' and s.incentive_free_days = 0 then 'skipped'
         else 'claimed'
@@ -91,6 +93,8 @@ begin
         when rc.status <> 'open' then 'case closed'
         when s.nudges_paused then 'nudges paused by the creator'
         when not private.flag_enabled('NOTIFICATIONS_ENABLED', rc.company_id) then 'notifications are off for this company'
+        when j.channel = 'push' and not s.push_enabled then 'push turned off in settings'
+        when j.channel = 'dm' and not s.dm_enabled then 'direct messages turned off in settings'
         when j.channel = 'push' and s.experience_id is null
           then 'no experience_id: Whop only delivers member pushes through an experience'
         when j.channel = 'incentive' and s.incentive_free_days = 0 then 'incentive turned off'

@@ -194,6 +194,47 @@ Deno.test("getMembership, addFreeDays and checkAccess answer Whop's objects", as
   });
 });
 
+Deno.test("cancelMembership posts the cancellation mode once per idempotency key", async () => {
+  await withSandbox(async (h) => {
+    const atPeriodEnd = await h.client.cancelMembership(
+      { membershipId: "mem_1", mode: "at_period_end" },
+      "cx1",
+    );
+    assertOk(atPeriodEnd);
+    const body = atPeriodEnd.body as { id: string; status: string; cancel_at_period_end: boolean };
+    assert.equal(body.id, "mem_1");
+    assert.equal(body.cancel_at_period_end, true);
+    assert.notEqual(body.status, "canceled", "at period end keeps the membership until then");
+    assertOk(await h.client.cancelMembership({ membershipId: "mem_1", mode: "at_period_end" }, "cx1"));
+
+    const calls = await h.calls("/api/v1/memberships/*/cancel");
+    assert.deepEqual(calls.map((c) => [c.method, c.path, c.idempotency_key]), [
+      ["POST", "/api/v1/memberships/mem_1/cancel", "cx1"],
+      ["POST", "/api/v1/memberships/mem_1/cancel", "cx1"],
+    ]);
+    assert.deepEqual(calls[0].body, { cancellation_mode: "at_period_end" });
+    assert.equal(calls[1].idempotent_replay, true, "the second call is a replay, not a second cancel");
+
+    const immediate = await h.client.cancelMembership({ membershipId: "mem_1", mode: "immediate" }, "cx2");
+    assertOk(immediate);
+    assert.equal((immediate.body as { status: string }).status, "canceled");
+
+    const missing = await h.client.cancelMembership(
+      { membershipId: "mem_missing", mode: "immediate" },
+      "cx3",
+    );
+    assert.equal(missing.ok === false && missing.kind, "permanent");
+    assert.equal(missing.status, 404);
+
+    const mode = "later" as "immediate";
+    const invalid = await h.client.cancelMembership({ membershipId: "mem_1", mode }, "cx4");
+    assert.equal(invalid.ok === false && invalid.kind === "permanent" && invalid.code, "invalid_input");
+    const noKey = await h.client.cancelMembership({ membershipId: "mem_1", mode: "immediate" }, "");
+    assert.equal(noKey.ok === false && noKey.kind === "permanent" && noKey.code, "invalid_input");
+    assert.equal((await h.calls("/api/v1/memberships/*/cancel")).length, 4, "refused input is never sent");
+  });
+});
+
 Deno.test("path segments are URL-encoded", async () => {
   await withSandbox(async (h) => {
     await h.client.getMembership("mem/../x y");

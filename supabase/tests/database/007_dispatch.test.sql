@@ -1,6 +1,6 @@
 -- Claiming, completing and the circuit breaker, as the dispatcher calls them, with the rollout flags.
 begin;
-select plan(27);
+select plan(28);
 
 update public.feature_flags set enabled = true, rollout_percent = 100, company_allowlist = '{}'
 where name in ('WEBHOOK_PROCESSING_ENABLED', 'SCHEDULER_ENABLED', 'NOTIFICATIONS_ENABLED');
@@ -69,6 +69,14 @@ update public.feature_flags set enabled = false where name = 'NOTIFICATIONS_ENAB
 select is((select status from public.claim_due_jobs('w4', 100, 60) where company_id = 'biz_disp' and channel = 'dm'), 'suppressed',
   'NOTIFICATIONS_ENABLED off: due jobs are suppressed');
 update public.feature_flags set enabled = true where name = 'NOTIFICATIONS_ENABLED';
+
+-- A channel turned off in settings skips its queued jobs.
+update public.job_queue set status = 'pending', scheduled_for = now() - interval '1 second', claimed_by = null
+where company_id = 'biz_disp' and channel = 'dm' and step = 0;
+update public.company_settings set dm_enabled = false where company_id = 'biz_disp';
+select is((select note from public.claim_due_jobs('w4b', 100, 60) where company_id = 'biz_disp' and channel = 'dm'),
+  'direct messages turned off in settings', 'a DM job is skipped once DMs are turned off');
+update public.company_settings set dm_enabled = true where company_id = 'biz_disp';
 
 -- Closed cases are never sent.
 update public.job_queue set status = 'pending', scheduled_for = now() - interval '1 second', claimed_by = null

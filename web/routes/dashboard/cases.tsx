@@ -1,5 +1,158 @@
-// Placeholder until its page lands; registers nothing.
-import type { Hono } from "hono";
+// GET /dashboard/:companyId/cases — the company's recovery cases: filters (status, reason, opened
+// date range, exact member email), sorting, 50 per page by keyset cursor, and a CSV of the same
+// selection. Filters that do not parse answer 400 with the form showing what to fix.
+import type { Context, Hono } from "hono";
+import { CaseFilters } from "../../components/cases/CaseFilters.tsx";
+import { type CaseListItem, CasesTable } from "../../components/cases/CasesTable.tsx";
+import { EmptyState, PageHeader } from "../../components/ui.tsx";
+import { renderDashboard } from "../../lib/render_dashboard.tsx";
+import { withTenant } from "../../lib/tenant.ts";
+import {
+  type CaseCursor,
+  encodeCursor,
+  filterQuery,
+  hasFilters,
+  parseCaseQuery,
+  type ParsedCaseQuery,
+} from "../../queries/case_filters.ts";
+import { memberShortName } from "../../queries/case_member.ts";
+import { COUNT_LIMIT, countCases, listCases, searchIndexes } from "../../queries/cases.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
-export function casesRoutes(_app: Hono<DashboardEnv>, _deps: DashboardDeps) {}
+export const CASES_STYLES = ["/static/css/cases.css"];
+
+export function casesRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
+  app.get("/dashboard/:companyId/cases", async (c) => {
+    const viewer = c.get("viewer");
+    const context = { ring: deps.ring, companyId: viewer.companyId };
+    const parsed = await parseCaseQuery(new URL(c.req.url).searchParams, context);
+    if (Object.keys(parsed.errors).length > 0) return renderInvalidFilters(c, parsed);
+
+    const { filters, cursor } = parsed;
+    const emailIndexes = await searchIndexes(filters, deps.ring);
+    const { page, count } = await withTenant(deps.sql, viewer, async (tx) => {
+      const [page, count] = await Promise.all([
+        listCases(tx, viewer.companyId, filters, cursor, emailIndexes),
+        countCases(tx, viewer.companyId, filters, emailIndexes),
+      ]);
+      return { page, count };
+    });
+
+    const base = `/dashboard/${viewer.companyId}`;
+    const items: CaseListItem[] = await Promise.all(page.rows.map(async (row) => ({
+      ...row,
+      href: `${base}/cases/${row.id}`,
+      member: await memberShortName(deps.ring, viewer.companyId, row),
+    })));
+    const query = await filterQuery(filters, context);
+    const pageLink = (target: CaseCursor) => {
+      const params = new URLSearchParams(query);
+      params.set("cursor", encodeCursor(filters.sort, target));
+      return `${base}/cases?${params}`;
+    };
+    const firstPage = `${base}/cases${query.size ? `?${query}` : ""}`;
+    const csvLink = `${base}/export.csv${query.size ? `?${query}` : ""}`;
+    const filtered = hasFilters(filters);
+
+    return renderDashboard(c, {
+      section: "cases",
+      title: "Cases",
+      styles: CASES_STYLES,
+      body: (
+        <>
+          <PageHeader
+            title="Cases"
+            subtitle="Every membership Churn Saver is working to keep, and how each one ended."
+            actions={
+              <a class="button" href={csvLink}>
+                Download CSV<span class="cases-sr-only">
+                  {filtered ? " of the filtered cases" : " of all cases"}
+                </span>
+              </a>
+            }
+          />
+          <CaseFilters action={`${base}/cases`} raw={parsed.raw} errors={{}} />
+          {items.length > 0
+            ? (
+              <>
+                <p class="muted cases-count" role="status">{countWords(count, filtered)}</p>
+                <CasesTable items={items} />
+              </>
+            )
+            : emptyState(filtered, cursor !== null, firstPage, `${base}/cases`)}
+          {(page.previous || page.next) && (
+            <nav class="pagination" aria-label="Pages of cases">
+              <span>
+                {page.previous && (
+                  <a class="button" href={pageLink(page.previous)} rel="prev">← Previous 50</a>
+                )}
+                {cursor && <a class="button cases-first-page" href={firstPage}>First page</a>}
+              </span>
+              <span>
+                {page.next && <a class="button" href={pageLink(page.next)} rel="next">Next 50 →</a>}
+              </span>
+            </nav>
+          )}
+        </>
+      ),
+    });
+  });
+}
+
+function countWords(count: number, filtered: boolean): string {
+  const what = filtered ? "matching cases" : "cases";
+  if (count > COUNT_LIMIT) return `More than ${COUNT_LIMIT.toLocaleString("en-US")} ${what}.`;
+  return count === 1
+    ? (filtered ? "1 matching case." : "1 case.")
+    : `${count.toLocaleString("en-US")} ${what}.`;
+}
+
+function emptyState(filtered: boolean, paged: boolean, firstPage: string, clearLink: string) {
+  if (paged) {
+    return (
+      <EmptyState title="No more cases here">
+        The list changed since this page link was made. <a href={firstPage}>Go to the first page</a>.
+      </EmptyState>
+    );
+  }
+  if (filtered) {
+    return (
+      <EmptyState title="No cases match these filters">
+        Try a wider date range or another status, or{" "}
+        <a href={clearLink}>clear all filters</a>. Email search finds a member by their complete address only.
+      </EmptyState>
+    );
+  }
+  return (
+    <EmptyState title="No recovery cases yet">
+      A case opens when a member's payment fails or they schedule a cancellation. Churn Saver then nudges them
+      on the schedule set in Settings, and every case shows up here with how it ended.
+    </EmptyState>
+  );
+}
+
+function renderInvalidFilters(c: Context<DashboardEnv>, parsed: ParsedCaseQuery) {
+  const base = `/dashboard/${c.get("viewer").companyId}/cases`;
+  const problems = Object.values(parsed.errors);
+  return renderDashboard(c, {
+    section: "cases",
+    title: "Cases",
+    styles: CASES_STYLES,
+    status: 400,
+    body: (
+      <>
+        <PageHeader title="Cases" subtitle="Every membership Churn Saver is working to keep." />
+        <div class="notice error" role="alert">
+          <strong>Some filters could not be used, so no cases are shown.</strong>
+          <ul class="cases-problems">
+            {problems.map((problem) => <li key={problem}>{problem}</li>)}
+          </ul>
+        </div>
+        <CaseFilters action={base} raw={parsed.raw} errors={parsed.errors} />
+        <p>
+          <a href={base}>Show all cases</a>
+        </p>
+      </>
+    ),
+  });
+}

@@ -1,7 +1,8 @@
 // The Whop REST calls Churn Saver makes: nudges (push, DM), the free-days incentive, membership reads
-// and the dashboard's access check. Plain fetch, so the dispatcher sees every attempt's status and
-// latency. Nothing here throws for HTTP or network problems: each call resolves to a WhopCallOutcome.
-// Mutations always carry the caller's Idempotency-Key, so a retried job never acts twice.
+// and cancellation, and the dashboard's access check. Plain fetch, so the dispatcher sees every
+// attempt's status and latency. Nothing here throws for HTTP or network problems: each call resolves
+// to a WhopCallOutcome. Mutations always carry the caller's Idempotency-Key, so a retried job never
+// acts twice.
 import { z } from "zod";
 import {
   INVALID_INPUT,
@@ -183,6 +184,21 @@ export function createWhopClient(options: WhopClientOptions) {
     return call({ method: "POST", path, body: { free_days: days }, idempotencyKey }, membershipAnswer);
   }
 
+  /** Cancels a membership now or when its current billing period ends (Whop answers the Membership). */
+  function cancelMembership(
+    input: { membershipId: string; mode: "at_period_end" | "immediate" },
+    idempotencyKey: string,
+  ) {
+    const invalid = checkKey(idempotencyKey) ?? checkId("membershipId", input.membershipId) ??
+      (input.mode === "at_period_end" || input.mode === "immediate"
+        ? null
+        : invalidInput('mode must be "at_period_end" or "immediate"'));
+    if (invalid) return Promise.resolve(invalid);
+    const path = `/memberships/${segment(input.membershipId)}/cancel`;
+    const body = { cancellation_mode: input.mode };
+    return call({ method: "POST", path, body, idempotencyKey }, membershipAnswer);
+  }
+
   function getMembership(id: string) {
     const invalid = checkId("membership id", id);
     if (invalid) return Promise.resolve(invalid);
@@ -204,6 +220,7 @@ export function createWhopClient(options: WhopClientOptions) {
     sendMessage,
     sendDirectMessage,
     addFreeDays,
+    cancelMembership,
     getMembership,
     checkAccess,
   };

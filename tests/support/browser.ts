@@ -1,0 +1,40 @@
+// A real browser for the dashboard tests: Debian's Chromium driven by playwright-core, with the
+// Whop user token sent on every request the way Whop's proxy adds it inside the iframe.
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const SCREENSHOTS = new URL("../../test-artifacts/screenshots/", import.meta.url);
+
+export async function withBrowser(
+  token: string,
+  fn: (page: Page, context: BrowserContext) => Promise<void>,
+) {
+  const browser: Browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  try {
+    const context = await browser.newContext({
+      extraHTTPHeaders: { "x-whop-user-token": token },
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await fn(page, context);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Saves a full-page screenshot as a test artifact (test-artifacts/screenshots/<name>.png). */
+export async function screenshot(page: Page, name: string) {
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+}

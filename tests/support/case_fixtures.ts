@@ -1,0 +1,167 @@
+// Fixtures for the dashboard's case pages: a company of its own with an admin signed in the way
+// Whop's proxy does (a sandbox user token), members with encrypted PII, cases, nudges, attempts,
+// clicks and events, and the dashboard app in-process. Everything is deleted afterwards.
+import {
+  emailBlindIndex,
+  encryptField,
+  type KeyRing,
+  loadKeyRing,
+} from "../../supabase/functions/_shared/crypto/pii.ts";
+import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
+import { createApp } from "../../web/app.ts";
+import { connectAsOwner, dashboardEnv, stack, stackVar } from "./stack.ts";
+
+export type OwnerSql = ReturnType<typeof connectAsOwner>;
+
+export interface CaseInput {
+  membershipId?: string;
+  userId?: string | null;
+  status?: "open" | "recovered" | "lost" | "expired" | "dismissed";
+  reason?: "payment_failed" | "action_required" | "cancel_scheduled" | "membership_deactivated";
+  openedAt?: Date;
+  closedAt?: Date | null;
+  attribution?: "click_through" | "nudged" | "organic" | null;
+  amountMinor?: number | null;
+  recoveredMinor?: number | null;
+  currency?: string | null;
+}
+
+export interface TestCompany {
+  companyId: string;
+  userId: string;
+  /** GET (or any method) as the company's admin; `path` starts with "/dashboard/...". */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** A same-origin form POST as the company's admin. */
+  post(path: string, form?: Record<string, string>, headers?: Record<string, string>): Promise<Response>;
+  addMember(userId: string, pii: { email?: string; name?: string; username?: string }): Promise<void>;
+  addCase(input?: CaseInput): Promise<string>;
+}
+
+export interface CaseHarness {
+  sql: OwnerSql;
+  ring: KeyRing;
+  company(prefix: string): Promise<TestCompany>;
+}
+
+const ORIGIN = "http://dashboard.test";
+
+export async function sandboxControl(path: string, body?: unknown, method = "POST") {
+  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
+  const sql = connectAsOwner();
+  const { app, close } = await createApp(dashboardEnv());
+  const ring = await loadKeyRing(stackVar("ENCRYPTION_KEYS"));
+  const companies: string[] = [];
+
+  const company = async (prefix: string): Promise<TestCompany> => {
+    const suffix = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+    const companyId = `biz_${prefix}${suffix}`;
+    const userId = `user_admin_${prefix}${suffix}`;
+    companies.push(companyId);
+    await sql`insert into public.companies (company_id, title) values (${companyId}, ${`Test ${prefix}`})`;
+    await sql`insert into public.company_settings (company_id, experience_id) values (${companyId}, 'exp_test')`;
+    await sandboxControl("/fixtures", {
+      access: [{ user_id: userId, resource_id: companyId, access_level: "admin" }],
+    });
+    const { token } = await sandboxControl("/user-token", {
+      user_id: userId,
+      app_id: stackVar("WHOP_APP_ID"),
+    });
+    let n = 0;
+
+    const request = async (path: string, init: RequestInit = {}): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      headers.set("x-whop-user-token", token);
+      if (!headers.has("accept")) headers.set("accept", "text/html");
+      return await app.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: "manual" }));
+    };
+    return {
+      companyId,
+      userId,
+      request,
+      post: (path, form = {}, headers = {}) =>
+        request(path, {
+          method: "POST",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "sec-fetch-site": "same-origin",
+            origin: ORIGIN,
+            ...headers,
+          },
+          body: new URLSearchParams(form).toString(),
+        }),
+      addMember: async (memberId, pii) => {
+        const seal = (field: "email" | "name" | "username", value?: string) =>
+          value === undefined
+            ? null
+            : encryptField(ring, value, piiContext.member(companyId, memberId, field));
+        await sql`
+          insert into public.members (company_id, user_id, email_ciphertext, name_ciphertext, username_ciphertext,
+                                      email_blind_index, last_event_at)
+          values (${companyId}, ${memberId}, ${await seal("email", pii.email)}, ${await seal(
+          "name",
+          pii.name,
+        )},
+                  ${await seal("username", pii.username)},
+                  ${pii.email === undefined ? null : await emailBlindIndex(ring, pii.email)}, now())`;
+      },
+      addCase: async (input = {}) => {
+        const status = input.status ?? "open";
+        const openedAt = input.openedAt ?? new Date(Date.now() - 3_600_000);
+        const closedAt = input.closedAt !== undefined
+          ? input.closedAt
+          : status === "open"
+          ? null
+          : new Date(openedAt.getTime() + 86_400_000);
+        const attribution = input.attribution !== undefined
+          ? input.attribution
+          : status === "recovered"
+          ? "organic"
+          : null;
+        const [row] = await sql<{ id: string }[]>`
+          insert into public.recovery_cases (company_id, membership_id, user_id, status, reason, opened_at, closed_at,
+                                             attribution, amount_at_risk_minor, recovered_amount_minor, currency)
+          values (${companyId}, ${input.membershipId ?? `mem_${suffix}_${++n}`}, ${
+          input.userId ?? null
+        }, ${status},
+                  ${input.reason ?? "payment_failed"}, ${openedAt}, ${closedAt}, ${attribution},
+                  ${input.amountMinor === undefined ? 2999 : input.amountMinor}, ${
+          input.recoveredMinor ?? null
+        },
+                  ${input.currency === undefined ? "usd" : input.currency})
+          returning id`;
+        return row.id;
+      },
+    };
+  };
+
+  try {
+    await fn({ sql, ring, company });
+  } finally {
+    if (companies.length > 0) await sql`delete from public.companies where company_id = any(${companies})`;
+    await close();
+    await sql.end();
+  }
+}
+
+/** The case ids a list page links to, in page order. */
+export function linkedCaseIds(html: string, companyId: string): string[] {
+  const pattern = new RegExp(`href="/dashboard/${companyId}/cases/([0-9a-f-]{36})"`, "g");
+  return [...html.matchAll(pattern)].map((match) => match[1]);
+}
+
+/** The href of the link with this rel (pagination), HTML entities undone. */
+export function relLink(html: string, rel: "next" | "prev"): string | null {
+  const match = new RegExp(`<a[^>]*href="([^"]+)"[^>]*rel="${rel}"`).exec(html) ??
+    new RegExp(`<a[^>]*rel="${rel}"[^>]*href="([^"]+)"`).exec(html);
+  return match ? match[1].replaceAll("&amp;", "&") : null;
+}

@@ -1,0 +1,47 @@
+// Signing in to the dashboard the way Whop does: a user token from the sandbox (which plays Whop's
+// proxy and JWKS), for a user the sandbox knows as an admin of the company.
+import { stackVar } from "./stack.ts";
+
+async function sandboxControl(path: string, body: unknown) {
+  const response = await fetch(`${stackVar("WHOP_SANDBOX_URL")}/_sandbox${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function grantAccess(
+  userId: string,
+  companyId: string,
+  level: "admin" | "customer" | "no_access" = "admin",
+) {
+  await sandboxControl("/fixtures", {
+    access: [{ user_id: userId, resource_id: companyId, access_level: level }],
+  });
+}
+
+export interface TokenOptions {
+  expires_in_seconds?: number;
+  issuer?: string;
+  audience?: string;
+  untrusted_key?: boolean;
+}
+
+export async function userToken(userId: string, options: TokenOptions = {}): Promise<string> {
+  const { token } = await sandboxControl("/user-token", {
+    user_id: userId,
+    app_id: stackVar("WHOP_APP_ID"),
+    ...options,
+  });
+  return token;
+}
+
+/** A token for a fresh admin of `companyId`. */
+export async function adminToken(companyId: string): Promise<{ userId: string; token: string }> {
+  const userId = `user_admin_${companyId.slice(4)}`;
+  await grantAccess(userId, companyId);
+  return { userId, token: await userToken(userId) };
+}

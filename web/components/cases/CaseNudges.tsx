@@ -1,0 +1,70 @@
+// The case's nudge jobs: when each was due, whether it went out, and every delivery attempt with
+// Whop's answer, so a creator can see why a nudge did not arrive.
+import type { CaseAttemptRow, CaseJobRow } from "../../queries/case_detail.ts";
+import { formatDateTime } from "../ui.tsx";
+import {
+  ATTEMPT_STATUS_WORDS,
+  CHANNEL_WORDS,
+  DeliveryBadge,
+  JOB_STATUS_WORDS,
+  nudgeName,
+  words,
+} from "./CaseLabels.tsx";
+
+export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: CaseAttemptRow[] }) {
+  const attemptsByJob = new Map<string, CaseAttemptRow[]>();
+  for (const attempt of attempts) {
+    attemptsByJob.set(attempt.job_id, [...(attemptsByJob.get(attempt.job_id) ?? []), attempt]);
+  }
+  return (
+    <div class="table-wrap">
+      <table class="data cases-nudges">
+        <caption class="cases-sr-only">Nudges of this case</caption>
+        <thead>
+          <tr>
+            <th scope="col">Nudge</th>
+            <th scope="col">Channel</th>
+            <th scope="col">Status</th>
+            <th scope="col">Due</th>
+            <th scope="col">Sent</th>
+            <th scope="col">Attempts</th>
+          </tr>
+        </thead>
+        <tbody>
+          {jobs.map((job) => (
+            <tr key={job.id}>
+              <td>{nudgeName(job)}</td>
+              <td>{words(CHANNEL_WORDS, job.channel)}</td>
+              <td>
+                <DeliveryBadge status={job.status} words={JOB_STATUS_WORDS} />
+                {job.last_error && <span class="cases-error">{job.last_error}</span>}
+              </td>
+              <td>{formatDateTime(job.scheduled_for)}</td>
+              <td>{formatDateTime(job.sent_at)}</td>
+              <td>
+                <AttemptList attempts={attemptsByJob.get(job.id) ?? []} count={job.attempts} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AttemptList({ attempts, count }: { attempts: CaseAttemptRow[]; count: number }) {
+  if (attempts.length === 0) return <span class="muted">{count === 0 ? "None yet" : String(count)}</span>;
+  return (
+    <ol class="cases-attempts">
+      {attempts.map((attempt) => (
+        <li key={attempt.id}>
+          <time datetime={attempt.created_at.toISOString()}>{formatDateTime(attempt.created_at)}</time>{" "}
+          <DeliveryBadge status={attempt.status} words={ATTEMPT_STATUS_WORDS} />
+          {attempt.http_status !== null && <span class="muted">HTTP {attempt.http_status}</span>}
+          {attempt.latency_ms !== null && <span class="muted">{attempt.latency_ms} ms</span>}
+          {attempt.error && <span class="cases-error">{attempt.error}</span>}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,128 @@
+// Everything that happened to a case, oldest first: the membership's events, every delivery attempt
+// of its nudges, clicks on its recovery links (bots marked), and what admins did to it.
+import type { CaseDetail } from "../../queries/case_detail.ts";
+import { formatDateTime, formatMoney } from "../ui.tsx";
+import {
+  ACTION_WORDS,
+  ATTEMPT_STATUS_WORDS,
+  ATTRIBUTION_WORDS,
+  CHANNEL_WORDS,
+  EVENT_WORDS,
+  nudgeName,
+  REASON_WORDS,
+  STATUS_WORDS,
+  words,
+} from "./CaseLabels.tsx";
+
+type Kind = "case" | "event" | "nudge" | "click" | "action";
+
+export interface TimelineItem {
+  key: string;
+  at: Date;
+  kind: Kind;
+  title: string;
+  detail?: string;
+  tone?: "good" | "bad" | "muted";
+}
+
+export function buildTimeline(detail: CaseDetail, viewerUserId: string): TimelineItem[] {
+  const row = detail.case;
+  const items: TimelineItem[] = [
+    {
+      key: "opened",
+      at: row.opened_at,
+      kind: "case",
+      title: "Case opened",
+      detail: words(REASON_WORDS, row.reason),
+    },
+  ];
+  if (row.closed_at) {
+    items.push({
+      key: "closed",
+      at: row.closed_at,
+      kind: "case",
+      title: `Case closed: ${words(STATUS_WORDS, row.status).toLowerCase()}`,
+      detail: row.attribution ? words(ATTRIBUTION_WORDS, row.attribution) : undefined,
+      tone: row.status === "recovered" ? "good" : undefined,
+    });
+  }
+  for (const event of detail.events) {
+    items.push({
+      key: `event-${event.id}`,
+      at: event.occurred_at,
+      kind: "event",
+      title: eventTitle(event.type, event.cancel_at_period_end),
+      detail: event.amount_minor !== null && event.currency
+        ? formatMoney(event.amount_minor, event.currency)
+        : undefined,
+      tone: event.type === "payment.failed" ? "bad" : event.type === "payment.succeeded" ? "good" : undefined,
+    });
+  }
+  const jobs = new Map(detail.jobs.map((job) => [job.id, job]));
+  for (const attempt of detail.attempts) {
+    const job = jobs.get(attempt.job_id);
+    const what = job ? `${nudgeName(job)} (${words(CHANNEL_WORDS, job.channel).toLowerCase()})` : "Nudge";
+    const failedStatus = attempt.http_status && attempt.http_status >= 300
+      ? `HTTP ${attempt.http_status}`
+      : null;
+    const problem = [failedStatus, attempt.error]
+      .filter(Boolean).join(": ");
+    items.push({
+      key: `attempt-${attempt.id}`,
+      at: attempt.created_at,
+      kind: "nudge",
+      title: `${what}: ${words(ATTEMPT_STATUS_WORDS, attempt.status).toLowerCase()}`,
+      detail: problem || undefined,
+      tone: attempt.status === "sent" ? "good" : attempt.status === "skipped" ? "muted" : "bad",
+    });
+  }
+  for (const click of detail.clicks) {
+    items.push({
+      key: `click-${click.id}`,
+      at: click.clicked_at,
+      kind: "click",
+      title: click.is_bot ? "Link opened by a bot or link preview" : "Recovery link clicked",
+      detail: click.is_bot ? "Not counted for attribution." : undefined,
+      tone: click.is_bot ? "muted" : "good",
+    });
+  }
+  for (const action of detail.actions) {
+    const channel = typeof action.after?.channel === "string"
+      ? ` by ${words(CHANNEL_WORDS, action.after.channel).toLowerCase()}`
+      : "";
+    items.push({
+      key: `action-${action.id}`,
+      at: action.created_at,
+      kind: "action",
+      title: `${words(ACTION_WORDS, action.action)}${action.action === "case.nudge" ? channel : ""}`,
+      detail: action.actor === viewerUserId ? "By you" : `By ${action.actor}`,
+    });
+  }
+  return items.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+function eventTitle(type: string, cancelAtPeriodEnd: boolean | null): string {
+  if (type === "membership.cancel_at_period_end_changed" && cancelAtPeriodEnd !== null) {
+    return cancelAtPeriodEnd ? "Member scheduled a cancellation" : "Member undid the cancellation";
+  }
+  return words(EVENT_WORDS, type);
+}
+
+export function CaseTimeline({ items }: { items: TimelineItem[] }) {
+  return (
+    <ol class="cases-timeline">
+      {items.map((item) => (
+        <li
+          key={item.key}
+          class={`cases-timeline-item cases-tl-${item.kind} ${item.tone ? `cases-tone-${item.tone}` : ""}`}
+        >
+          <time datetime={item.at.toISOString()}>{formatDateTime(item.at)}</time>
+          <div>
+            <span class="cases-tl-title">{item.title}</span>
+            {item.detail && <span class="cases-tl-detail">{item.detail}</span>}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,75 @@
+// One page of cases. Each row links to its case page; amounts are in each case's own currency.
+import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
+import { ATTRIBUTION_WORDS, REASON_WORDS, words } from "./CaseLabels.tsx";
+
+export interface CaseListItem {
+  href: string;
+  /** First name or username, decrypted for this page; null when unknown. */
+  member: string | null;
+  status: string;
+  reason: string;
+  opened_at: Date;
+  closed_at: Date | null;
+  amount_at_risk_minor: string | null;
+  recovered_amount_minor: string | null;
+  currency: string | null;
+  attribution: string | null;
+}
+
+export function CasesTable({ items }: { items: CaseListItem[] }) {
+  return (
+    <div class="table-wrap">
+      <table class="data cases-table">
+        <caption class="cases-sr-only">Recovery cases</caption>
+        <thead>
+          <tr>
+            <th scope="col">Member</th>
+            <th scope="col">Status</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Opened</th>
+            <th scope="col">Closed</th>
+            <th scope="col">At risk / recovered</th>
+            <th scope="col">Attribution</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.href}>
+              <td>
+                <a href={item.href} class="cases-row-link">
+                  {item.member ?? (
+                    <>
+                      <span aria-hidden="true">—</span>
+                      <span class="cases-sr-only">Case of an unknown member</span>
+                    </>
+                  )}
+                </a>
+              </td>
+              <td>
+                <StatusBadge status={item.status} />
+              </td>
+              <td>{words(REASON_WORDS, item.reason)}</td>
+              <td>
+                <time datetime={item.opened_at.toISOString()}>{formatDateTime(item.opened_at)}</time>
+              </td>
+              <td>
+                {item.closed_at
+                  ? <time datetime={item.closed_at.toISOString()}>{formatDateTime(item.closed_at)}</time>
+                  : "—"}
+              </td>
+              <td class="cases-amounts">
+                <span>{formatMoney(item.amount_at_risk_minor, item.currency)}</span>
+                {item.recovered_amount_minor !== null && (
+                  <span class="cases-recovered">
+                    {formatMoney(item.recovered_amount_minor, item.currency)} recovered
+                  </span>
+                )}
+              </td>
+              <td>{item.attribution ? words(ATTRIBUTION_WORDS, item.attribution) : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+// The company's audit log, newest first, a page at a time. Pages are keyset-paginated on
+// (created_at, id): stable while new entries arrive, and as fast on page 100 as on page 1. The
+// cursor keeps created_at in whole microseconds, so no entry is skipped or repeated.
+import type { TenantSql } from "../lib/tenant.ts";
+
+export const ACTIVITY_PAGE_SIZE = 50;
+
+export interface AuditEntry {
+  id: string;
+  actor: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  before: unknown;
+  after: unknown;
+  created_at: Date;
+  /** created_at in microseconds since the epoch, for cursors. */
+  created_us: string;
+}
+
+/** A position in the log: entries strictly before (older) or after (newer) it. */
+export interface ActivityCursor {
+  direction: "older" | "newer";
+  createdUs: string;
+  id: string;
+}
+
+export interface ActivityPage {
+  entries: AuditEntry[];
+  /** Cursors for the neighbouring pages; null when there is none. */
+  older: string | null;
+  newer: string | null;
+}
+
+const CURSOR = /^(older|newer):(\d{1,19})\.(\d{1,19})$/;
+
+export function parseActivityCursor(value: string | undefined): ActivityCursor | null {
+  const match = value ? CURSOR.exec(value) : null;
+  return match
+    ? { direction: match[1] as ActivityCursor["direction"], createdUs: match[2], id: match[3] }
+    : null;
+}
+
+function cursorOf(direction: ActivityCursor["direction"], entry: AuditEntry): string {
+  return `${direction}:${entry.created_us}.${entry.id}`;
+}
+
+export async function loadActivityPage(
+  tx: TenantSql,
+  companyId: string,
+  cursor: ActivityCursor | null,
+  pageSize = ACTIVITY_PAGE_SIZE,
+): Promise<ActivityPage> {
+  const at = cursor
+    ? tx`(timestamptz 'epoch' + ${cursor.createdUs}::bigint * interval '1 microsecond')`
+    : null;
+  const position = cursor === null
+    ? tx``
+    : cursor.direction === "older"
+    ? tx`and (created_at, id) < (${at!}, ${cursor.id}::bigint)`
+    : tx`and (created_at, id) > (${at!}, ${cursor.id}::bigint)`;
+  const order = cursor?.direction === "newer" ? tx`created_at, id` : tx`created_at desc, id desc`;
+  const rows = await tx<AuditEntry[]>`
+    select id::text, actor, action, target_type, target_id, before, after, created_at,
+           (extract(epoch from created_at) * 1000000)::bigint::text as created_us
+    from public.audit_log
+    where company_id = ${companyId} ${position}
+    order by ${order}
+    limit ${pageSize + 1}`;
+
+  const more = rows.length > pageSize;
+  const page = rows.slice(0, pageSize);
+  if (cursor?.direction === "newer") page.reverse();
+  const first = page[0];
+  const last = page.at(-1);
+  const hasOlder = cursor?.direction === "newer" ? true : more;
+  const hasNewer = cursor === null ? false : cursor.direction === "older" ? true : more;
+  return {
+    entries: page,
+    older: hasOlder && last ? cursorOf("older", last) : null,
+    newer: hasNewer && first ? cursorOf("newer", first) : null,
+  };
+}

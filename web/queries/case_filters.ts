@@ -1,0 +1,192 @@
+// The case list's query string: filters (status, reason, opened date range, member email), sort and
+// the keyset cursor, checked into typed values or into messages that name each problem. The CSV export
+// reads the same query string, so a download always matches the list on screen.
+//
+// A searched email never travels further than the request that typed it: links this page builds
+// (next page, CSV) carry it encrypted (`e`, bound to the company) instead of `q`.
+import {
+  decryptField,
+  encryptField,
+  type KeyRing,
+  normalizeEmail,
+} from "../../supabase/functions/_shared/crypto/pii.ts";
+import { decodeBase64Url, encodeBase64Url } from "../../supabase/functions/_shared/crypto/encoding.ts";
+
+export const CASE_STATUSES = ["open", "recovered", "lost", "expired", "dismissed"] as const;
+export const CASE_REASONS = [
+  "payment_failed",
+  "action_required",
+  "cancel_scheduled",
+  "membership_deactivated",
+] as const;
+export const CASE_SORTS = ["opened_desc", "opened_asc", "amount_desc"] as const;
+
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+export type CaseReason = (typeof CASE_REASONS)[number];
+export type CaseSort = (typeof CASE_SORTS)[number];
+
+export interface CaseFilters {
+  status: CaseStatus | null;
+  reason: CaseReason | null;
+  /** Opened on or after this day (UTC), YYYY-MM-DD. */
+  from: string | null;
+  /** Opened on or before this day (UTC), YYYY-MM-DD. */
+  to: string | null;
+  /** The searched email, normalised (exact match through the blind index). */
+  email: string | null;
+  sort: CaseSort;
+}
+
+/** Where a page starts: strictly after (or, going back, before) the row with this sort key and id. */
+export interface CaseCursor {
+  direction: "after" | "before";
+  /** The sort column's value as Postgres prints it: a UTC timestamp with microseconds, or an integer. */
+  key: string;
+  id: string;
+}
+
+export type FilterField = "status" | "reason" | "from" | "to" | "q" | "sort" | "cursor";
+
+export interface ParsedCaseQuery {
+  filters: CaseFilters;
+  cursor: CaseCursor | null;
+  /** What the person typed, to show again in the form. */
+  raw: Record<"status" | "reason" | "from" | "to" | "q" | "sort", string>;
+  errors: Partial<Record<FilterField, string>>;
+}
+
+export const EMAIL_MAX_LENGTH = 320;
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const INTEGER_KEY = /^-?\d{1,19}$/;
+
+const searchContext = (companyId: string) => `cases.search:${companyId}`;
+
+export async function parseCaseQuery(
+  params: URLSearchParams,
+  context: { ring: KeyRing; companyId: string },
+): Promise<ParsedCaseQuery> {
+  const errors: ParsedCaseQuery["errors"] = {};
+  const text = (name: string) => (params.get(name) ?? "").trim();
+
+  const raw = {
+    status: text("status"),
+    reason: text("reason"),
+    from: text("from"),
+    to: text("to"),
+    q: text("q"),
+    sort: text("sort"),
+  };
+
+  const status = oneOf(CASE_STATUSES, raw.status);
+  if (status === undefined) errors.status = "Choose a status from the list.";
+  const reason = oneOf(CASE_REASONS, raw.reason);
+  if (reason === undefined) errors.reason = "Choose a reason from the list.";
+  const sort = raw.sort === "" ? "opened_desc" : oneOf(CASE_SORTS, raw.sort);
+  if (!sort) errors.sort = "Choose a sort order from the list.";
+
+  const from = raw.from === "" ? null : day(raw.from);
+  if (from === undefined) errors.from = "Enter the start date as YYYY-MM-DD.";
+  const to = raw.to === "" ? null : day(raw.to);
+  if (to === undefined) errors.to = "Enter the end date as YYYY-MM-DD.";
+  if (from && to && from > to) errors.to = "The end date is before the start date.";
+
+  let email: string | null = null;
+  if (raw.q === "" && params.has("e")) {
+    // A link this page built: the search travels encrypted and only decrypts for this company.
+    email = await decryptField(context.ring, params.get("e") ?? "", searchContext(context.companyId))
+      .catch(() => null);
+    if (email === null) errors.q = "This search link is not valid any more. Type the email again.";
+    else raw.q = email;
+  } else if (raw.q !== "") {
+    if (raw.q.length > EMAIL_MAX_LENGTH || !/^[^\s@]+@[^\s@]+$/.test(raw.q)) {
+      errors.q = "Search takes one member's complete email address, like jane@example.com.";
+    } else {
+      email = normalizeEmail(raw.q);
+    }
+  }
+
+  let cursor: CaseCursor | null = null;
+  if (params.has("cursor")) {
+    cursor = decodeCursor(params.get("cursor") ?? "", sort || "opened_desc");
+    if (!cursor) errors.cursor = "This page link is broken or out of date. Start again from the first page.";
+  }
+
+  return {
+    filters: {
+      status: status ?? null,
+      reason: reason ?? null,
+      from: from ?? null,
+      to: to ?? null,
+      email,
+      sort: sort || "opened_desc",
+    },
+    cursor,
+    raw,
+    errors,
+  };
+}
+
+/** The query string of these filters (without cursor), for page links and the CSV link. */
+export async function filterQuery(
+  filters: CaseFilters,
+  context: { ring: KeyRing; companyId: string },
+): Promise<URLSearchParams> {
+  const params = new URLSearchParams();
+  if (filters.status) params.set("status", filters.status);
+  if (filters.reason) params.set("reason", filters.reason);
+  if (filters.from) params.set("from", filters.from);
+  if (filters.to) params.set("to", filters.to);
+  if (filters.email) {
+    params.set("e", await encryptField(context.ring, filters.email, searchContext(context.companyId)));
+  }
+  if (filters.sort !== "opened_desc") params.set("sort", filters.sort);
+  return params;
+}
+
+export function hasFilters(filters: CaseFilters): boolean {
+  return Boolean(filters.status || filters.reason || filters.from || filters.to || filters.email);
+}
+
+/** Opaque to people, not a secret: base64url of the sort it belongs to, the direction and the key. */
+export function encodeCursor(sort: CaseSort, cursor: CaseCursor): string {
+  const json = JSON.stringify([sort, cursor.direction === "after" ? "a" : "b", cursor.key, cursor.id]);
+  return encodeBase64Url(new TextEncoder().encode(json));
+}
+
+export function decodeCursor(text: string, sort: CaseSort): CaseCursor | null {
+  const bytes = text.length <= 200 ? decodeBase64Url(text) : null;
+  if (!bytes) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(value) || value.length !== 4) return null;
+  const [cursorSort, direction, key, id] = value;
+  // A cursor of another sort order would skip or repeat rows.
+  if (cursorSort !== sort || (direction !== "a" && direction !== "b")) return null;
+  if (typeof id !== "string" || !UUID.test(id) || typeof key !== "string") return null;
+  if (!(sort === "amount_desc" ? INTEGER_KEY : TIMESTAMP_KEY).test(key)) return null;
+  return { direction: direction === "a" ? "after" : "before", key, id };
+}
+
+/** The first instant after `day` (UTC), as an ISO string: the exclusive end of a date range. */
+export function dayAfter(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();
+}
+
+function oneOf<T extends string>(allowed: readonly T[], value: string): T | null | undefined {
+  if (value === "") return null;
+  return (allowed as readonly string[]).includes(value) ? value as T : undefined;
+}
+
+function day(value: string): string | undefined {
+  const match = DAY.exec(value);
+  if (!match) return undefined;
+  const date = new Date(`${value}T00:00:00Z`);
+  // Rejects 2026-02-30 and friends, which Date would roll over into March.
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value) ? value : undefined;
+}

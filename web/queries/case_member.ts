@@ -1,0 +1,56 @@
+// A case's member as the creator may see them: decrypted here, for the page or file being built,
+// never logged. A field that does not decrypt (a retired key, a damaged row) shows as unknown rather
+// than breaking the page; the log says why without the value.
+import { decryptField, DecryptionError, type KeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
+import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
+import { log } from "../../supabase/functions/_shared/log.ts";
+
+export type MemberField = "email" | "name" | "username";
+
+/** Counts fields that would not decrypt, so a big export logs one line instead of one per row. */
+export interface DecryptFailures {
+  count: number;
+  reason: string | null;
+}
+
+export async function decryptMemberField(
+  ring: KeyRing,
+  companyId: string,
+  userId: string | null,
+  field: MemberField,
+  ciphertext: string | null,
+  failures?: DecryptFailures,
+): Promise<string | null> {
+  if (!ciphertext || !userId) return null;
+  try {
+    return await decryptField(ring, ciphertext, piiContext.member(companyId, userId, field));
+  } catch (error) {
+    const reason = error instanceof DecryptionError ? error.reason : "unexpected";
+    if (failures) {
+      failures.count++;
+      failures.reason ??= reason;
+    } else {
+      log.warn("member field could not be decrypted", { field_kind: field, reason });
+    }
+    return null;
+  }
+}
+
+/** What the list calls a member: their first name, else their username, else nothing. */
+export async function memberShortName(
+  ring: KeyRing,
+  companyId: string,
+  row: { user_id: string | null; name_ciphertext: string | null; username_ciphertext: string | null },
+): Promise<string | null> {
+  const name = await decryptMemberField(ring, companyId, row.user_id, "name", row.name_ciphertext);
+  const first = name?.trim().split(/\s+/)[0];
+  if (first) return first;
+  const username = await decryptMemberField(
+    ring,
+    companyId,
+    row.user_id,
+    "username",
+    row.username_ciphertext,
+  );
+  return username?.trim() || null;
+}
