@@ -2,21 +2,11 @@
 // the company's own entries.
 import assert from "node:assert/strict";
 import { createApp } from "../../web/app.ts";
-import { connectAsOwner, dashboardEnv, stack, stackVar } from "../support/stack.ts";
+import { grantAccess, userToken } from "../support/dashboard.ts";
+import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
 
 type Sql = ReturnType<typeof connectAsOwner>;
 const ORIGIN = "http://dashboard.test";
-
-async function sandboxPost(path: string, body: unknown) {
-  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  assert.ok(response.ok, `sandbox ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 async function withActivityPage(
   fn: (ctx: {
@@ -36,10 +26,8 @@ async function withActivityPage(
   for (const id of [companyId, otherCompanyId]) {
     await sql`insert into public.companies (company_id, title) values (${id}, 'Activity Co')`;
   }
-  await sandboxPost("/fixtures", {
-    access: [{ user_id: userId, resource_id: companyId, access_level: "admin" }],
-  });
-  const { token } = await sandboxPost("/user-token", { user_id: userId, app_id: stackVar("WHOP_APP_ID") });
+  await grantAccess(userId, companyId);
+  const token = await userToken(userId);
   try {
     await fn({
       sql,

@@ -387,7 +387,10 @@ Deno.test("overview: cases only outside the range show zeros and a quiet chart, 
     assert.equal(tileValue(html, "recovered_cases"), "0");
     assert.equal(tileValue(html, "recovery_rate"), "none");
     assert.ok(tile(html, "recovery_rate").includes("—"));
-    assert.match(html, /data-testid="chart-empty"/);
+    assert.match(
+      html,
+      /data-testid="chart-empty"[^>]*>No cases were opened or recovered in the last 30 days\. <a /,
+    );
     assert.match(html, /data-testid="funnel-empty"/);
     assert.doesNotMatch(html, /No recovery cases yet/);
   });

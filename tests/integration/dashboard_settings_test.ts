@@ -3,9 +3,10 @@
 import assert from "node:assert/strict";
 import { type SettingsFormValues, settingsToForm } from "../../web/components/settings/form_model.ts";
 import { createApp } from "../../web/app.ts";
+import { grantAccess, userToken } from "../support/dashboard.ts";
 import { DEFAULT_SETTINGS } from "../../web/queries/settings.ts";
 import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
-import { connectAsOwner, dashboardEnv, stack, stackVar } from "../support/stack.ts";
+import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
 import { setFlags } from "../support/webhooks.ts";
 
 type Sql = ReturnType<typeof connectAsOwner>;
@@ -22,17 +23,6 @@ interface Ctx {
   newCompany: () => Promise<string>;
 }
 
-async function sandboxPost(path: string, body: unknown) {
-  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  assert.ok(response.ok, `sandbox ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
 /** A company of its own with a settings row, an admin with a Whop token, and the dashboard app. */
 async function withSettingsPage(fn: (ctx: Ctx) => Promise<void>) {
   const sql = connectAsOwner();
@@ -47,10 +37,8 @@ async function withSettingsPage(fn: (ctx: Ctx) => Promise<void>) {
   };
   const companyId = await newCompany();
   const userId = `user_set_${companyId.slice(7)}`;
-  await sandboxPost("/fixtures", {
-    access: [{ user_id: userId, resource_id: companyId, access_level: "admin" }],
-  });
-  const { token } = await sandboxPost("/user-token", { user_id: userId, app_id: stackVar("WHOP_APP_ID") });
+  await grantAccess(userId, companyId);
+  const token = await userToken(userId);
   const headers = { "x-whop-user-token": token, accept: "text/html" };
   try {
     await fn({

@@ -19,7 +19,7 @@ export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: C
   return (
     <div class="table-wrap">
       <table class="data cases-nudges">
-        <caption class="cases-sr-only">Nudges of this case</caption>
+        <caption class="sr-only">Nudges of this case</caption>
         <thead>
           <tr>
             <th scope="col">Nudge</th>

@@ -20,7 +20,7 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
   return (
     <div class="table-wrap">
       <table class="data cases-table">
-        <caption class="cases-sr-only">Recovery cases</caption>
+        <caption class="sr-only">Recovery cases</caption>
         <thead>
           <tr>
             <th scope="col">Member</th>
@@ -40,7 +40,7 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
                   {item.member ?? (
                     <>
                       <span aria-hidden="true">—</span>
-                      <span class="cases-sr-only">Case of an unknown member</span>
+                      <span class="sr-only">Case of an unknown member</span>
                     </>
                   )}
                 </a>

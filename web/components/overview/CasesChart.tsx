@@ -4,11 +4,15 @@
 import type { DailyCases } from "../../queries/overview.ts";
 import { formatCount, formatDayLong, formatDayShort } from "./format.ts";
 
-const WIDTH = 720;
-const HEIGHT = 260;
-const MARGIN = { top: 14, right: 12, bottom: 42, left: 48 };
-const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
-const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
+/** Two drawings of the same data: a wide one, and a narrow one for phones (swapped by CSS), so the
+ * labels keep a readable size instead of shrinking with a single scaled-down drawing. */
+const LAYOUTS = {
+  wide: { width: 880, height: 260, margin: { top: 14, right: 12, bottom: 42, left: 48 } },
+  narrow: { width: 360, height: 230, margin: { top: 12, right: 8, bottom: 40, left: 36 } },
+} as const;
+type LayoutName = keyof typeof LAYOUTS;
+/** Room one date label needs along the x axis, in drawing units. */
+const LABEL_ROOM = 64;
 
 /** A round axis maximum at or above `max` (1, 2, 5 × 10^n), so gridlines fall on whole numbers. */
 export function niceMax(max: number): number {
@@ -36,15 +40,6 @@ export function chartSummary(daily: DailyCases[], timeZone: string): string {
 }
 
 export function CasesChart({ daily, timeZone }: { daily: DailyCases[]; timeZone: string }) {
-  const top = niceMax(Math.max(0, ...daily.map((day) => Math.max(day.opened, day.recovered))));
-  const slot = PLOT_W / daily.length;
-  const barW = Math.max(1, slot * 0.36);
-  const y = (value: number) => MARGIN.top + PLOT_H - (value / top) * PLOT_H;
-  const ticks = [0, top / 4, top / 2, (3 * top) / 4, top];
-  // About five date labels whatever the range: weekly for 30 days, every other week for 90.
-  const labelEvery = daily.length > 45 ? 14 : 7;
-  const lastIndex = daily.length - 1;
-
   return (
     <figure class="ov-chart">
       <ul class="ov-legend">
@@ -55,85 +50,8 @@ export function CasesChart({ daily, timeZone }: { daily: DailyCases[]; timeZone:
           <span class="ov-swatch ov-recovered" aria-hidden="true" />Recovered
         </li>
       </ul>
-      <div class="ov-chart-scroll" tabIndex={0} role="group" aria-label="Cases per day">
-        <svg
-          viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-          role="img"
-          aria-label={chartSummary(daily, timeZone)}
-          data-testid="cases-chart"
-        >
-          {ticks.map((tick) => (
-            <g key={tick} class="ov-grid">
-              <line x1={MARGIN.left} x2={WIDTH - MARGIN.right} y1={y(tick)} y2={y(tick)} />
-              <text x={MARGIN.left - 8} y={y(tick) + 4} text-anchor="end">{formatCount(tick)}</text>
-            </g>
-          ))}
-          <text
-            class="ov-axis-title"
-            transform={`translate(14 ${MARGIN.top + PLOT_H / 2}) rotate(-90)`}
-            text-anchor="middle"
-          >
-            Cases
-          </text>
-          {daily.map((day, index) => {
-            const x = MARGIN.left + index * slot;
-            return (
-              <g
-                key={day.day}
-                class="ov-day"
-                data-day={day.day}
-                data-opened={day.opened}
-                data-recovered={day.recovered}
-              >
-                <title>
-                  {`${formatDayLong(day.day)}: ${formatCount(day.opened)} opened, ${
-                    formatCount(day.recovered)
-                  } recovered`}
-                </title>
-                <rect class="ov-hit" x={x} y={MARGIN.top} width={slot} height={PLOT_H} />
-                {day.opened > 0 && (
-                  <rect
-                    class="ov-bar ov-opened"
-                    x={x + slot * 0.12}
-                    y={y(day.opened)}
-                    width={barW}
-                    height={MARGIN.top + PLOT_H - y(day.opened)}
-                  />
-                )}
-                {day.recovered > 0 && (
-                  <rect
-                    class="ov-bar ov-recovered"
-                    x={x + slot * 0.12 + barW}
-                    y={y(day.recovered)}
-                    width={barW}
-                    height={MARGIN.top + PLOT_H - y(day.recovered)}
-                  />
-                )}
-                {(index === lastIndex || (index % labelEvery === 0 && (lastIndex - index) * slot >= 64)) && (
-                  <text
-                    class="ov-x-label"
-                    x={x + slot / 2}
-                    y={MARGIN.top + PLOT_H + 18}
-                    text-anchor="middle"
-                  >
-                    {formatDayShort(day.day)}
-                  </text>
-                )}
-              </g>
-            );
-          })}
-          <line
-            class="ov-axis"
-            x1={MARGIN.left}
-            x2={WIDTH - MARGIN.right}
-            y1={MARGIN.top + PLOT_H}
-            y2={MARGIN.top + PLOT_H}
-          />
-          <text class="ov-axis-title" x={MARGIN.left + PLOT_W / 2} y={HEIGHT - 4} text-anchor="middle">
-            {`Day (${timeZone})`}
-          </text>
-        </svg>
-      </div>
+      <ChartSvg daily={daily} timeZone={timeZone} layout="wide" />
+      <ChartSvg daily={daily} timeZone={timeZone} layout="narrow" />
       <details class="ov-chart-table">
         <summary>Show the numbers per day</summary>
         <div class="table-wrap">
@@ -159,5 +77,105 @@ export function CasesChart({ daily, timeZone }: { daily: DailyCases[]; timeZone:
         </div>
       </details>
     </figure>
+  );
+}
+
+function ChartSvg(
+  { daily, timeZone, layout }: { daily: DailyCases[]; timeZone: string; layout: LayoutName },
+) {
+  const { width, height, margin } = LAYOUTS[layout];
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const top = niceMax(Math.max(0, ...daily.map((day) => Math.max(day.opened, day.recovered))));
+  const slot = plotW / daily.length;
+  const barW = Math.max(1, slot * 0.36);
+  const y = (value: number) => margin.top + plotH - (value / top) * plotH;
+  const ticks = [0, top / 4, top / 2, (3 * top) / 4, top];
+  // Date labels a whole number of weeks apart, as many as fit; the last day (today) always.
+  const fits = Math.max(2, Math.floor(plotW / LABEL_ROOM));
+  const labelEvery = Math.ceil(Math.ceil(daily.length / fits) / 7) * 7;
+  const lastIndex = daily.length - 1;
+  const labelled = (index: number) =>
+    index === lastIndex || (index % labelEvery === 0 && (lastIndex - index) * slot >= LABEL_ROOM);
+
+  return (
+    <svg
+      class={`ov-chart-${layout}`}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={chartSummary(daily, timeZone)}
+      data-testid={`cases-chart-${layout}`}
+    >
+      {ticks.map((tick) => (
+        <g key={tick} class="ov-grid">
+          <line x1={margin.left} x2={width - margin.right} y1={y(tick)} y2={y(tick)} />
+          <text x={margin.left - 6} y={y(tick) + 4} text-anchor="end">{formatCount(tick)}</text>
+        </g>
+      ))}
+      <text
+        class="ov-axis-title"
+        transform={`translate(12 ${margin.top + plotH / 2}) rotate(-90)`}
+        text-anchor="middle"
+      >
+        Cases
+      </text>
+      {daily.map((day, index) => {
+        const x = margin.left + index * slot;
+        return (
+          <g
+            key={day.day}
+            class="ov-day"
+            data-day={day.day}
+            data-opened={day.opened}
+            data-recovered={day.recovered}
+          >
+            <title>
+              {`${formatDayLong(day.day)}: ${formatCount(day.opened)} opened, ${
+                formatCount(day.recovered)
+              } recovered`}
+            </title>
+            <rect class="ov-hit" x={x} y={margin.top} width={slot} height={plotH} />
+            {day.opened > 0 && (
+              <rect
+                class="ov-bar ov-opened"
+                x={x + slot * 0.12}
+                y={y(day.opened)}
+                width={barW}
+                height={margin.top + plotH - y(day.opened)}
+              />
+            )}
+            {day.recovered > 0 && (
+              <rect
+                class="ov-bar ov-recovered"
+                x={x + slot * 0.12 + barW}
+                y={y(day.recovered)}
+                width={barW}
+                height={margin.top + plotH - y(day.recovered)}
+              />
+            )}
+            {labelled(index) && (
+              <text
+                class="ov-x-label"
+                x={Math.min(x + slot / 2, width - margin.right - 20)}
+                y={margin.top + plotH + 18}
+                text-anchor="middle"
+              >
+                {formatDayShort(day.day)}
+              </text>
+            )}
+          </g>
+        );
+      })}
+      <line
+        class="ov-axis"
+        x1={margin.left}
+        x2={width - margin.right}
+        y1={margin.top + plotH}
+        y2={margin.top + plotH}
+      />
+      <text class="ov-axis-title" x={margin.left + plotW / 2} y={height - 4} text-anchor="middle">
+        {`Day (${timeZone})`}
+      </text>
+    </svg>
   );
 }

@@ -36,15 +36,16 @@ export function NudgeFunnel({ funnel, rangeDays }: { funnel: FunnelStep[]; range
   const maxClicked = max((step) => step.casesClicked);
   const maxRecovered = max((step) => step.casesRecovered);
   return (
-    <div class="table-wrap">
+    // Focusable so keyboard users can scroll it sideways when it is wider than a phone.
+    <div class="table-wrap ov-funnel-wrap" tabIndex={0} role="region" aria-label="Nudge funnel table">
       <table class="data ov-funnel" data-testid="funnel">
         <caption class="sr-only">Nudge funnel by step, last {rangeDays} days</caption>
         <thead>
           <tr>
             <th scope="col">Step</th>
             <th scope="col">Nudges sent</th>
-            <th scope="col">Cases that clicked its link</th>
-            <th scope="col">Cases recovered after it</th>
+            <th scope="col">Cases clicked</th>
+            <th scope="col">Cases recovered after</th>
           </tr>
         </thead>
         <tbody>

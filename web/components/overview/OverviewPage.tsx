@@ -62,7 +62,8 @@ export function OverviewPage({ data, base }: { data: Overview; base: string }) {
         {quiet
           ? (
             <p class="ov-quiet" data-testid="chart-empty">
-              No cases were opened or recovered in {range}. Try the longer range.
+              No cases were opened or recovered in {range}.{" "}
+              {data.rangeDays === 30 && <a href={`${base}?range=90`}>See the last 90 days</a>}
             </p>
           )
           : <CasesChart daily={data.daily} timeZone={data.timeZone} />}

@@ -65,7 +65,7 @@ export function casesRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
             subtitle="Every membership Churn Saver is working to keep, and how each one ended."
             actions={
               <a class="button" href={csvLink}>
-                Download CSV<span class="cases-sr-only">
+                Download CSV<span class="sr-only">
                   {filtered ? " of the filtered cases" : " of all cases"}
                 </span>
               </a>
