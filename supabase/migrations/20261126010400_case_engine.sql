@@ -88,8 +88,9 @@ as $$
   end
 $$;
 
--- Creates the scheduled nudge jobs of an open case (offsets x enabled channels) once, and keeps
--- the ones not sent yet aligned with its opening time (an earlier failure may arrive late).
+-- Creates the scheduled nudge jobs of an open case once (offsets x enabled channels, and the
+-- incentive), and keeps the ones not sent yet aligned with its opening time (an earlier failure may
+-- arrive late).
 create or replace function private.schedule_case_jobs(p_case_id uuid) returns integer
 language plpgsql
 set search_path = ''
@@ -103,7 +104,13 @@ begin
   from public.recovery_cases rc
   join public.company_settings s on s.company_id = rc.company_id
   cross join lateral unnest(s.nudge_offsets_days) with ordinality as o(offset_days, step)
-  cross join lateral (values ('push', s.push_enabled), ('dm', s.dm_enabled)) as ch(channel, enabled)
+  cross join lateral (values
+    ('push', s.push_enabled),
+    ('dm', s.dm_enabled),
+    -- The free-days incentive goes with the first nudge; it only helps a member who still has a
+    -- membership to extend.
+    ('incentive', s.incentive_free_days > 0 and rc.reason <> 'membership_deactivated' and o.step = 1)
+  ) as ch(channel, enabled)
   where rc.id = p_case_id and rc.status = 'open' and ch.enabled
   on conflict (case_id, channel, step) where origin = 'schedule' do update set scheduled_for = excluded.scheduled_for
     where j.status = 'pending' and j.scheduled_for is distinct from excluded.scheduled_for;

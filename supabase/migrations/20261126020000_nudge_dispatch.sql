@@ -2,36 +2,8 @@
 -- so a crashed dispatcher's jobs are claimed again), records every attempt, and shares one circuit
 -- breaker per channel across all invocations. Rollout flags decide at claim time:
 -- SCHEDULER_ENABLED off claims nothing; NOTIFICATIONS_ENABLED off for a company (or its nudges
--- paused) marks due jobs `suppressed`. The free-days incentive is a job of its own at the first
--- step, so it is applied at most once per case (and Whop dedupes it by Idempotency-Key as well).
-
--- Opening a case now also schedules the incentive (when the company offers one).
-create or replace function private.schedule_case_jobs(p_case_id uuid) returns integer
-language plpgsql
-set search_path = ''
-as $$
-declare
-  changed integer;
-begin
-  insert into public.job_queue as j (case_id, company_id, channel, step, scheduled_for)
-  select rc.id, rc.company_id, ch.channel, o.step - 1,
-         private.nudge_due_at(rc.opened_at, o.offset_days, s.send_hour, s.time_zone)
-  from public.recovery_cases rc
-  join public.company_settings s on s.company_id = rc.company_id
-  cross join lateral unnest(s.nudge_offsets_days) with ordinality as o(offset_days, step)
-  cross join lateral (values
-    ('push', s.push_enabled),
-    ('dm', s.dm_enabled),
-    -- Free days only help a member who still has a membership to extend.
-    ('incentive', s.incentive_free_days > 0 and rc.reason <> 'membership_deactivated' and o.step = 1)
-  ) as ch(channel, enabled)
-  where rc.id = p_case_id and rc.status = 'open' and ch.enabled
-  on conflict (case_id, channel, step) where origin = 'schedule' do update set scheduled_for = excluded.scheduled_for
-    where j.status = 'pending' and j.scheduled_for is distinct from excluded.scheduled_for;
-  get diagnostics changed = row_count;
-  return changed;
-end
-$$;
+-- paused) marks due jobs `suppressed`. The free-days incentive is a job of its own (scheduled with
+-- the first nudge), so it is applied at most once per case, and Whop dedupes it by Idempotency-Key.
 
 create table public.circuit_breakers (
   channel text primary key constraint circuit_breakers_channel_valid check (channel in ('push', 'dm', 'incentive')),

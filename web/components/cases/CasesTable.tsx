@@ -1,19 +1,13 @@
 // One page of cases. Each row links to its case page; amounts are in each case's own currency.
 import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
 import { ATTRIBUTION_WORDS, REASON_WORDS, words } from "./CaseLabels.tsx";
+import type { CaseListRow } from "../../queries/cases.ts";
 
-export interface CaseListItem {
+/** A row of the list query, with its link and the member's name decrypted for this page. */
+export interface CaseListItem extends Omit<CaseListRow, "id" | "user_id" | "sort_key"> {
   href: string;
-  /** First name or username, decrypted for this page; null when unknown. */
+  /** First name or username; null when unknown. */
   member: string | null;
-  status: string;
-  reason: string;
-  opened_at: Date;
-  closed_at: Date | null;
-  amount_at_risk_minor: string | null;
-  recovered_amount_minor: string | null;
-  currency: string | null;
-  attribution: string | null;
 }
 
 export function CasesTable({ items }: { items: CaseListItem[] }) {
