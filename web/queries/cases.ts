@@ -11,35 +11,29 @@ export const PAGE_SIZE = 50;
 /** The count above the list stops here ("1,000+"): counting 100,000 rows on every page view would not. */
 export const COUNT_LIMIT = 1000;
 
-export interface CaseListRow {
+/** The columns of a case that both the list and the export show. */
+interface CaseSummary {
   id: string;
   status: string;
   reason: string;
+  user_id: string | null;
   opened_at: Date;
   closed_at: Date | null;
   amount_at_risk_minor: string | null;
   recovered_amount_minor: string | null;
   currency: string | null;
   attribution: string | null;
-  user_id: string | null;
+}
+
+export interface CaseListRow extends CaseSummary {
   /** The sort key as Postgres prints it, exactly (microseconds included), for the cursor. */
   sort_key: string;
   name_ciphertext: string | null;
   username_ciphertext: string | null;
 }
 
-export interface CaseExportRow {
-  id: string;
-  status: string;
-  reason: string;
+export interface CaseExportRow extends CaseSummary {
   membership_id: string;
-  user_id: string | null;
-  opened_at: Date;
-  closed_at: Date | null;
-  amount_at_risk_minor: string | null;
-  recovered_amount_minor: string | null;
-  currency: string | null;
-  attribution: string | null;
   email_ciphertext: string | null;
 }
 
