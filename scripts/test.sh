@@ -3,12 +3,16 @@
 # integration, against a real Postgres and the real servers) and the pgTAP files (pg_prove).
 # It installs what is missing, uses its own throwaway cluster and free ports (the dev stack is never
 # touched), stops everything it started even on failure, and ends with "N passed, N failed".
-#   scripts/test.sh            everything
-#   scripts/test.sh --keep     leave the test cluster's directory behind for inspection
+#   scripts/test.sh                  everything
+#   scripts/test.sh --keep           leave the test cluster's directory behind for inspection
+#   scripts/test.sh FILE...          only these test files (Deno *_test.ts and/or pgTAP *.test.sql),
+#                                    against the same throwaway stack; skips fmt, lint and check
 set -uo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 keep=0
+deno_files=()
+sql_files=()
 for arg in "$@"; do
   case "$arg" in
     --keep) keep=1 ;;
@@ -16,9 +20,20 @@ for arg in "$@"; do
       show_help "$0"
       exit 0
       ;;
-    *) die "unknown option '$arg' (try --help)" ;;
+    -*) die "unknown option '$arg' (try --help)" ;;
+    *.sql) sql_files+=("$arg") ;;
+    *.ts | *.tsx | */) deno_files+=("$arg") ;;
+    *) die "'$arg' is neither a Deno test (*.ts, or a folder ending in /) nor a pgTAP file (*.sql)" ;;
   esac
 done
+selected=$((${#deno_files[@]} + ${#sql_files[@]}))
+for file in "${deno_files[@]}" "${sql_files[@]}"; do
+  [ -e "$file" ] || die "no such test file: $file"
+done
+if [ "$selected" -eq 0 ]; then
+  deno_files=(tests/)
+  sql_files=(supabase/tests/database/*.test.sql)
+fi
 
 started_at=$(date +%s)
 ensure_node_packages
@@ -66,9 +81,11 @@ check_step() { # check_step NAME COMMAND...: one check, pass or fail
   if (cd "$CS_ROOT" && "${@:2}"); then record "$1" 1 0; else record "$1" 0 1; fi
 }
 
-check_step "deno fmt --check" deno fmt --check
-check_step "deno lint" deno lint
-check_step "deno check" deno task --quiet check
+if [ "$selected" -eq 0 ]; then
+  check_step "deno fmt --check" deno fmt --check
+  check_step "deno lint" deno lint
+  check_step "deno check" deno task --quiet check
+fi
 
 say "Starting a throwaway Postgres on 127.0.0.1:$DB_PORT ($run_dir)"
 cluster_init "$run_dir" test
@@ -94,9 +111,9 @@ done
 if [ "$ready" -eq 0 ]; then
   cat "$artifacts/logs/stack.log" >&2
   record "stack start" 0 1
-else
+elif [ ${#deno_files[@]} -gt 0 ]; then
   say "Deno tests"
-  (cd "$CS_ROOT" && deno test --allow-all --quiet tests/) 2>&1 | tee "$artifacts/deno-test.log"
+  (cd "$CS_ROOT" && deno test --allow-all --quiet "${deno_files[@]}") 2>&1 | tee "$artifacts/deno-test.log"
   deno_status=${PIPESTATUS[0]}
   summary=$(sed 's/\x1b\[[0-9;]*m//g' "$artifacts/deno-test.log" | grep -E '^(ok|FAILED) \|' | tail -1)
   if [[ "$summary" =~ ([0-9]+)\ passed.*\|\ ([0-9]+)\ failed ]]; then
@@ -108,19 +125,21 @@ else
   record "deno test" "$deno_passed" "$deno_failed"
 fi
 
-say "pgTAP (pg_prove)"
-# pgTAP is a test-only install; the tests switch to the API roles, which must be able to call it.
-psql_url "$DATABASE_URL" -c "create extension if not exists pgtap with schema extensions" \
-  -c "grant execute on all functions in schema extensions to anon, authenticated" >/dev/null
-(cd "$CS_ROOT" && pg_prove --host 127.0.0.1 --port "$DB_PORT" --username postgres --dbname postgres \
-  supabase/tests/database/*.test.sql) 2>&1 |
-  tee "$artifacts/pgtap.log"
-prove_status=${PIPESTATUS[0]}
-tap_total=$(grep -oE 'Tests=[0-9]+' "$artifacts/pgtap.log" | tail -1 | cut -d= -f2)
-tap_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$artifacts/pgtap.log" | awk '{split($2, a, "/"); s += a[1]} END {print s + 0}')
-tap_total=${tap_total:-0}
-[ "$prove_status" -ne 0 ] && [ "$tap_failed" -eq 0 ] && tap_failed=1
-record "pgTAP" "$((tap_total > tap_failed ? tap_total - tap_failed : 0))" "$tap_failed"
+if [ ${#sql_files[@]} -gt 0 ]; then
+  say "pgTAP (pg_prove)"
+  # pgTAP is a test-only install; the tests switch to the API roles, which must be able to call it.
+  psql_url "$DATABASE_URL" -c "create extension if not exists pgtap with schema extensions" \
+    -c "grant execute on all functions in schema extensions to anon, authenticated" >/dev/null
+  (cd "$CS_ROOT" && pg_prove --host 127.0.0.1 --port "$DB_PORT" --username postgres --dbname postgres \
+    "${sql_files[@]}") 2>&1 |
+    tee "$artifacts/pgtap.log"
+  prove_status=${PIPESTATUS[0]}
+  tap_total=$(grep -oE 'Tests=[0-9]+' "$artifacts/pgtap.log" | tail -1 | cut -d= -f2)
+  tap_failed=$(grep -oE 'Failed [0-9]+/[0-9]+ subtests' "$artifacts/pgtap.log" | awk '{split($2, a, "/"); s += a[1]} END {print s + 0}')
+  tap_total=${tap_total:-0}
+  [ "$prove_status" -ne 0 ] && [ "$tap_failed" -eq 0 ] && tap_failed=1
+  record "pgTAP" "$((tap_total > tap_failed ? tap_total - tap_failed : 0))" "$tap_failed"
+fi
 
 echo
 say "Finished in $(($(date +%s) - started_at)) s"
