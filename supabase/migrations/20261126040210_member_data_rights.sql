@@ -79,6 +79,20 @@ as $$
   from jsonb_array_elements(coalesce(p_rows, '[]')) r
 $$;
 
+-- What export and erase would cover, for the erase confirmation: counts only, so not audited.
+create or replace function private.count_member_data(p_user_id text, p_email_blind_indexes text[]) returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select jsonb_build_object(
+    'user_ids', to_jsonb(u.ids),
+    'counts', private.member_row_counts(
+      (select coalesce(jsonb_agg(jsonb_build_object('kind', r.kind)), '[]') from private.member_rows(u.ids) r)))
+  from (select private.member_user_ids(p_user_id, p_email_blind_indexes) as ids) u
+$$;
+
 -- Everything stored about the member, as stored (PII and payloads still encrypted):
 -- {"user_ids": [...], "counts": {...}, "rows": [{"kind", "company_id", "membership_id", "row_id", "data"}]}.
 create or replace function private.export_member_data(p_user_id text, p_email_blind_indexes text[], p_actor text)
@@ -147,8 +161,9 @@ end
 $$;
 
 revoke execute on function private.member_user_ids(text, text[]), private.member_rows(text[]),
-  private.member_row_counts(jsonb), private.export_member_data(text, text[], text),
-  private.erase_member_data(text, text[], text)
+  private.member_row_counts(jsonb), private.count_member_data(text, text[]),
+  private.export_member_data(text, text[], text), private.erase_member_data(text, text[], text)
 from public, anon, authenticated;
-grant execute on function private.export_member_data(text, text[], text), private.erase_member_data(text, text[], text)
-  to service_role;
+grant execute on function private.count_member_data(text, text[]), private.export_member_data(text, text[], text),
+  private.erase_member_data(text, text[], text)
+to service_role;

@@ -2,7 +2,7 @@
 -- companies; erasure leaves no row mentioning the member and touches nobody else; both audited
 -- with counts only; only the service role may call them.
 begin;
-select plan(16);
+select plan(17);
 
 update public.feature_flags set enabled = true, rollout_percent = 100 where name = 'WEBHOOK_PROCESSING_ENABLED';
 update public.feature_flags set enabled = false where name = 'ROLLBACK_MODE';
@@ -42,6 +42,10 @@ select is((select after from public.audit_log where action = 'privacy.export' or
   (select doc -> 'counts' from exported), 'the export is audited with its counts');
 select is(private.export_member_data('user_nobody', null, 'ops@test') -> 'counts' -> 'members', '0'::jsonb,
   'an unknown member exports nothing');
+
+select is(private.count_member_data('user_dsr', null),
+  (select jsonb_build_object('user_ids', doc -> 'user_ids', 'counts', doc -> 'counts') from exported),
+  'the erase preview counts the same rows');
 
 -- Erase by user id.
 create temp table other_before as
