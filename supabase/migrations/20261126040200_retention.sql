@@ -1,6 +1,6 @@
 -- Retention (ARCHITECTURE section 9): raw events, with their encrypted payload, go 30 days after
--- receipt; closed cases, with their jobs, attempts and clicks, 60 days after closing; member PII
--- once no event or case refers to it. pg_cron runs the purge every minute in small batches (one
+-- receipt; closed cases, with their jobs, attempts and clicks, 60 days after closing (and after
+-- their last change); member PII 30 days after it last changed, once no event or case refers to it. pg_cron runs the purge every minute in small batches (one
 -- short transaction per run, only the purged rows locked, locked rows skipped), so ingest and the
 -- dispatcher never wait on it. Daily rollups (`daily_company_stats`) are brought up to date first
 -- and never purged, so the dashboard keeps its history. Every run is recorded in `retention_runs`.
@@ -117,7 +117,8 @@ begin
     from public.companies c
     where (c.daily_stats_through is null or c.daily_stats_through < (case_cutoff at time zone 'UTC')::date + 2)
       and exists (select 1 from public.recovery_cases rc
-                  where rc.company_id = c.company_id and rc.status <> 'open' and rc.closed_at < case_cutoff)
+                  where rc.company_id = c.company_id and rc.status <> 'open' and rc.closed_at < case_cutoff
+                    and rc.updated_at < case_cutoff)
     order by c.company_id
   loop
     n_rollup_days := n_rollup_days + private.refresh_daily_stats(v_company);
@@ -169,11 +170,12 @@ begin
   end loop;
 
   -- 4. Closed cases 60 days after closing, once their opening event is gone, with everything hanging
-  -- off them (deleted explicitly, children first, so that each is counted).
+  -- off them (deleted explicitly, children first, so that each is counted). A row written recently
+  -- (a late correction, or a backfill with old dates) gets its full period from that write.
   for batch in 1..p_max_batches loop
     select array_agg(d.id) into ids
     from (select rc.id from public.recovery_cases rc
-          where rc.status <> 'open' and rc.closed_at < case_cutoff
+          where rc.status <> 'open' and rc.closed_at < case_cutoff and rc.updated_at < case_cutoff
             and not exists (select 1 from public.events e where e.id = rc.opening_event_id)
           order by rc.closed_at
           limit p_batch_size
@@ -201,7 +203,7 @@ begin
     delete from public.members m
     where (m.company_id, m.user_id) in (
       select d.company_id, d.user_id from public.members d
-      where d.last_event_at < event_cutoff
+      where d.last_event_at < event_cutoff and d.updated_at < event_cutoff
         and not exists (select 1 from public.events e where e.company_id = d.company_id and e.user_id = d.user_id)
         and not exists (select 1 from public.recovery_cases rc
                         where rc.company_id = d.company_id and rc.user_id = d.user_id)

@@ -79,6 +79,19 @@ as $$
   from jsonb_array_elements(coalesce(p_rows, '[]')) r
 $$;
 
+-- Export and erasure are audited under the operator's name.
+create or replace function private.require_privacy_actor(p_actor text) returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_actor is null or length(trim(p_actor)) = 0 then
+    raise exception 'an actor is required for the audit log' using errcode = '22023';
+  end if;
+end
+$$;
+
 -- What export and erase would cover, for the erase confirmation: counts only, so not audited.
 create or replace function private.count_member_data(p_user_id text, p_email_blind_indexes text[]) returns jsonb
 language sql
@@ -106,9 +119,7 @@ declare
   found_rows jsonb;
   counts jsonb;
 begin
-  if p_actor is null or length(trim(p_actor)) = 0 then
-    raise exception 'an actor is required for the audit log' using errcode = '22023';
-  end if;
+  perform private.require_privacy_actor(p_actor);
   select coalesce(jsonb_agg(to_jsonb(r) order by r.kind, r.company_id, r.row_id), '[]') into found_rows
   from private.member_rows(user_ids) r;
   counts := private.member_row_counts(found_rows);
@@ -133,9 +144,7 @@ declare
   found_rows jsonb;
   counts jsonb;
 begin
-  if p_actor is null or length(trim(p_actor)) = 0 then
-    raise exception 'an actor is required for the audit log' using errcode = '22023';
-  end if;
+  perform private.require_privacy_actor(p_actor);
   perform pg_advisory_xact_lock(hashtextextended(r.company_id || '/' || r.membership_id, 0))
   from (select distinct m.company_id, m.membership_id from private.member_rows(user_ids) m
         where m.membership_id is not null order by 1, 2) r;
@@ -160,7 +169,7 @@ begin
 end
 $$;
 
-revoke execute on function private.member_user_ids(text, text[]), private.member_rows(text[]),
+revoke execute on function private.require_privacy_actor(text), private.member_user_ids(text, text[]), private.member_rows(text[]),
   private.member_row_counts(jsonb), private.count_member_data(text, text[]),
   private.export_member_data(text, text[], text), private.erase_member_data(text, text[], text)
 from public, anon, authenticated;

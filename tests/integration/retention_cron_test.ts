@@ -21,18 +21,19 @@ Deno.test("the retention cron job purges what is past retention and keeps the re
              (${`${companyId}_29`}, ${companyId}, 'payment.created', 'payment.created', 'v1', ${ago(29)}, ${
       ago(29)
     }, 'v1.k.iv.ct')`;
+    // Written when they closed (updated_at), as the case engine leaves them.
     const cases = await sql<{ id: string; membership_id: string }[]>`
-      insert into public.recovery_cases (company_id, membership_id, user_id, status, reason, opened_at, closed_at, attribution,
-        recovered_amount_minor, currency)
-      values (${companyId}, 'mem_61', 'user_61', 'recovered', 'payment_failed', ${ago(65)}, ${
+      insert into public.recovery_cases (company_id, membership_id, user_id, status, reason, opened_at, closed_at,
+        attribution, recovered_amount_minor, currency, updated_at)
+      select ${companyId}, c.membership_id, c.user_id, c.status, 'payment_failed', c.opened_at, c.closed_at,
+             c.attribution, c.amount, c.currency, coalesce(c.closed_at, c.opened_at)
+      from (values ('mem_61', 'user_61', 'recovered', ${ago(65)}::timestamptz, ${
       ago(61)
-    }, 'nudged', 1999, 'eur'),
-             (${companyId}, 'mem_59', 'user_59', 'lost', 'payment_failed', ${ago(65)}, ${
-      ago(59)
-    }, null, null, null),
-             (${companyId}, 'mem_open', 'user_open', 'open', 'payment_failed', ${
-      ago(120)
-    }, null, null, null, null)
+    }::timestamptz, 'nudged',
+                    1999, 'eur'),
+                   ('mem_59', 'user_59', 'lost', ${ago(65)}, ${ago(59)}, null, null, null),
+                   ('mem_open', 'user_open', 'open', ${ago(120)}, null, null, null, null))
+        as c(membership_id, user_id, status, opened_at, closed_at, attribution, amount, currency)
       returning id, membership_id`;
     await sql`
       with jobs as (
@@ -45,10 +46,9 @@ Deno.test("the retention cron job purges what is past retention and keeps the re
       insert into public.link_clicks (company_id, case_id, job_id, clicked_at)
       select company_id, case_id, id, sent_at + interval '1 hour' from jobs`;
     await sql`
-      insert into public.members (company_id, user_id, email_ciphertext, last_event_at)
-      select ${companyId}, u, 'v1.k.iv.ct', ${
-      ago(65)
-    } from unnest(array['user_61', 'user_59', 'user_open']) u`;
+      insert into public.members (company_id, user_id, email_ciphertext, last_event_at, updated_at)
+      select ${companyId}, u, 'v1.k.iv.ct', t, t
+      from unnest(array['user_61', 'user_59', 'user_open']) u, (select ${ago(65)}::timestamptz as t) written`;
 
     const [job] = await sql`select command from cron.job where jobname = 'churn-saver-retention'`;
     assert.ok(job, "the retention job is scheduled");

@@ -61,17 +61,24 @@ select is((select status from public.recovery_cases where membership_id = 'mem_3
 insert into public.companies (company_id) values ('biz_ret_cases');
 insert into public.company_settings (company_id) values ('biz_ret_cases');
 insert into public.recovery_cases (id, company_id, membership_id, user_id, status, reason, opened_at, closed_at,
-  attribution, recovered_amount_minor, currency, opening_event_id)
+  attribution, recovered_amount_minor, currency, opening_event_id, created_at, updated_at)
 values
   ('00000000-0000-4000-8000-000000000061', 'biz_ret_cases', 'mem_c61', 'user_c61', 'recovered', 'payment_failed',
-   now() - interval '70 days', now() - interval '61 days', 'organic', 2500, 'usd', 'ret_gone_61'),
+   now() - interval '70 days', now() - interval '61 days', 'organic', 2500, 'usd', 'ret_gone_61',
+   now() - interval '70 days', now() - interval '61 days'),
   ('00000000-0000-4000-8000-000000000059', 'biz_ret_cases', 'mem_c59', 'user_c59', 'lost', 'payment_failed',
-   now() - interval '65 days', now() - interval '59 days', null, null, null, 'ret_gone_59'),
+   now() - interval '65 days', now() - interval '59 days', null, null, null, 'ret_gone_59',
+   now() - interval '65 days', now() - interval '59 days'),
   ('00000000-0000-4000-8000-0000000000aa', 'biz_ret_cases', 'mem_open', 'user_open', 'open', 'payment_failed',
-   now() - interval '200 days', null, null, null, null, 'ret_gone_open'),
+   now() - interval '200 days', null, null, null, null, 'ret_gone_open', now() - interval '200 days',
+   now() - interval '200 days'),
   -- Closed long ago, but its opening event arrived late and is still kept: replay would recreate it.
   ('00000000-0000-4000-8000-0000000000bb', 'biz_ret_cases', 'mem_late', 'user_late', 'lost', 'payment_failed',
-   now() - interval '80 days', now() - interval '75 days', null, null, null, 'ret_late_open');
+   now() - interval '80 days', now() - interval '75 days', null, null, null, 'ret_late_open',
+   now() - interval '80 days', now() - interval '75 days'),
+  -- Closed long ago by its dates, but written just now (a backfill): it gets its 60 days from now.
+  ('00000000-0000-4000-8000-0000000000cc', 'biz_ret_cases', 'mem_new', 'user_new', 'expired', 'payment_failed',
+   now() - interval '90 days', now() - interval '76 days', null, null, null, null, now(), now());
 insert into public.events (id, company_id, type, raw_type, api_version, membership_id, user_id, occurred_at, received_at)
 values ('ret_late_open', 'biz_ret_cases', 'payment.failed', 'payment.failed', 'v1', 'mem_late', 'user_late',
         now() - interval '80 days', now() - interval '5 days');
@@ -81,10 +88,12 @@ insert into public.notification_attempts (job_id, company_id, status)
 select id, company_id, 'sent' from public.job_queue where company_id = 'biz_ret_cases';
 insert into public.link_clicks (company_id, case_id, job_id, clicked_at)
 select company_id, case_id, id, scheduled_for + interval '1 hour' from public.job_queue where company_id = 'biz_ret_cases';
-insert into public.members (company_id, user_id, email_ciphertext, last_event_at)
-select 'biz_ret_cases', u, 'v1.k1.iv.ct', now() - interval '70 days'
-from unnest(array['user_c61', 'user_c59', 'user_open', 'user_late', 'user_nobody']) u;
+insert into public.members (company_id, user_id, email_ciphertext, last_event_at, updated_at)
+select 'biz_ret_cases', u, 'v1.k1.iv.ct', now() - interval '70 days', now() - interval '70 days'
+from unnest(array['user_c61', 'user_c59', 'user_open', 'user_late', 'user_nobody', 'user_touched']) u;
 update public.members set last_event_at = now() - interval '20 days' where user_id = 'user_nobody';
+-- set_updated_at stamps now() on update: this one was just written.
+update public.members set last_event_at = now() - interval '70 days' where user_id = 'user_touched';
 
 -- Replay after a purge: a case whose events are gone stays as it is when the membership has news.
 select pg_temp.ingest_at('ret_r1', 'biz_ret_replay', 'payment.failed', now() - interval '45 days', 'mem_r');
@@ -107,24 +116,25 @@ select is((select count(*)::int from public.members where company_id = 'biz_ret'
   'members whose cases remain keep their details');
 
 select is((select array_agg(membership_id order by membership_id) from public.recovery_cases where company_id = 'biz_ret_cases'),
-  array['mem_c59', 'mem_late', 'mem_open'], 'the case closed 61 days ago is purged; 59 days, open, and late-event cases stay');
+  array['mem_c59', 'mem_late', 'mem_new', 'mem_open'],
+  'the case closed 61 days ago is purged; 59 days, open, late-event and just-written cases stay');
 select is((select count(*)::int from public.job_queue where case_id = '00000000-0000-4000-8000-000000000061'), 0,
   '... with its jobs');
-select is((select count(*)::int from public.notification_attempts a where a.company_id = 'biz_ret_cases'), 3,
+select is((select count(*)::int from public.notification_attempts a where a.company_id = 'biz_ret_cases'), 4,
   '... and attempts (the others keep theirs)');
 select is((select count(*)::int from public.link_clicks where case_id = '00000000-0000-4000-8000-000000000061'), 0,
   '... and clicks');
-select is((select count(*)::int from public.link_clicks where company_id = 'biz_ret_cases'), 3, 'other cases keep their clicks');
+select is((select count(*)::int from public.link_clicks where company_id = 'biz_ret_cases'), 4, 'other cases keep their clicks');
 select is((select array_agg(user_id order by user_id) from public.members where company_id = 'biz_ret_cases'),
-  array['user_c59', 'user_late', 'user_nobody', 'user_open'],
-  'member details nothing refers to any more are purged (30 days after their last event)');
+  array['user_c59', 'user_late', 'user_nobody', 'user_open', 'user_touched'],
+  'member details nothing refers to any more are purged (30 days after their last event and change)');
 
 -- Rollups were written before the purge and survive it.
 select ok((select daily_stats_through from public.companies where company_id = 'biz_ret_cases') is not null,
   'the rollups were refreshed before purging');
 select is((select sum(cases_recovered)::int from public.daily_company_stats where company_id = 'biz_ret_cases'), 1,
   'the purged recovery is still counted in the daily rollups');
-select is((select sum(cases_opened)::int from public.daily_company_stats where company_id = 'biz_ret_cases'), 4,
+select is((select sum(cases_opened)::int from public.daily_company_stats where company_id = 'biz_ret_cases'), 5,
   '... as are the openings (the open case and those closed)');
 select is((select recovered_revenue from public.daily_company_stats where company_id = 'biz_ret_cases' and cases_recovered > 0),
   '{"usd": {"cases": 1, "minor": "2500"}}'::jsonb, '... with its revenue');
