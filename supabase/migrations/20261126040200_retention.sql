@@ -71,8 +71,8 @@ $$;
 -- One retention run: at most p_max_batches batches of p_batch_size rows per kind. Returns the
 -- counts (also stored in retention_runs); `more` says a limit was reached and rows are left.
 create or replace function private.purge_expired_data(
-  p_batch_size integer default 500,
-  p_max_batches integer default 4,
+  p_batch_size integer default 200,
+  p_max_batches integer default 2,
   p_event_retention interval default interval '30 days',
   p_case_retention interval default interval '60 days'
 ) returns jsonb
@@ -111,7 +111,9 @@ begin
   end if;
 
   -- 1. Rollups first, for every company whose cases are about to go and whose rollup does not yet
-  -- cover their days (the hourly refresh normally has; two days of margin for time zones).
+  -- cover their days (the hourly refresh normally has; two days of margin for time zones). A refresh
+  -- writes the company's row, which a webhook for that company would then wait on until this
+  -- transaction ends, so a run that refreshes does nothing else: the purge follows in the next run.
   for v_company in
     select c.company_id
     from public.companies c
@@ -122,99 +124,103 @@ begin
     order by c.company_id
   loop
     n_rollup_days := n_rollup_days + private.refresh_daily_stats(v_company);
+    more := true;
   end loop;
 
-  -- 2. Events that belong to no membership have no case to keep consistent.
-  for batch in 1..p_max_batches loop
-    delete from public.events e
-    where e.id in (select d.id from public.events d
-                   where d.received_at < event_cutoff and d.membership_id is null
-                   order by d.received_at
-                   limit p_batch_size
-                   for update skip locked);
-    get diagnostics n = row_count;
-    n_events := n_events + n;
-    exit when n < p_batch_size;
-    more := more or batch = p_max_batches;
-  end loop;
-
-  -- 3. Membership events, a batch of memberships at a time, each cut at its purgeable prefix.
-  for batch in 1..p_max_batches loop
-    n := 0;
-    for membership in
-      select e.company_id, e.membership_id
-      from public.events e
-      where e.received_at < event_cutoff and e.membership_id is not null
-        and (e.company_id, e.membership_id) > (last_key[1], last_key[2])
-      group by e.company_id, e.membership_id
-      order by e.company_id, e.membership_id
-      limit p_batch_size
-    loop
-      n := n + 1;
-      last_key := array[membership.company_id, membership.membership_id];
-      select * into cut from private.event_purge_cut(membership.company_id, membership.membership_id, event_cutoff);
-      if cut.id is null then
-        n_waiting_memberships := n_waiting_memberships + 1;
-        continue;
-      end if;
+  if not more then
+    -- 2. Events that belong to no membership have no case to keep consistent.
+    for batch in 1..p_max_batches loop
       delete from public.events e
       where e.id in (select d.id from public.events d
-                     where d.company_id = membership.company_id and d.membership_id = membership.membership_id
-                       and (d.occurred_at, d.id) <= (cut.occurred_at, cut.id)
+                     where d.received_at < event_cutoff and d.membership_id is null
+                     order by d.received_at
+                     limit p_batch_size
                      for update skip locked);
-      get diagnostics deleted = row_count;
-      n_events := n_events + deleted;
+      get diagnostics n = row_count;
+      n_events := n_events + n;
+      exit when n < p_batch_size;
+      more := more or batch = p_max_batches;
     end loop;
-    exit when n < p_batch_size;
-    more := more or batch = p_max_batches;
-  end loop;
 
-  -- 4. Closed cases 60 days after closing, once their opening event is gone, with everything hanging
-  -- off them (deleted explicitly, children first, so that each is counted). A row written recently
-  -- (a late correction, or a backfill with old dates) gets its full period from that write.
-  for batch in 1..p_max_batches loop
-    select array_agg(d.id) into ids
-    from (select rc.id from public.recovery_cases rc
-          where rc.status <> 'open' and rc.closed_at < case_cutoff and rc.updated_at < case_cutoff
-            and not exists (select 1 from public.events e where e.id = rc.opening_event_id)
-          order by rc.closed_at
-          limit p_batch_size
-          for update skip locked) d;
-    exit when ids is null;
-    delete from public.link_clicks k where k.case_id = any (ids);
-    get diagnostics n = row_count;
-    n_clicks := n_clicks + n;
-    delete from public.notification_attempts a using public.job_queue j
-    where a.job_id = j.id and j.case_id = any (ids);
-    get diagnostics n = row_count;
-    n_attempts := n_attempts + n;
-    delete from public.job_queue j where j.case_id = any (ids);
-    get diagnostics n = row_count;
-    n_jobs := n_jobs + n;
-    delete from public.recovery_cases rc where rc.id = any (ids);
-    get diagnostics n = row_count;
-    n_cases := n_cases + n;
-    exit when n < p_batch_size;
-    more := more or batch = p_max_batches;
-  end loop;
+    -- 3. Membership events, a batch of memberships at a time, each cut at its purgeable prefix.
+    for batch in 1..p_max_batches loop
+      n := 0;
+      for membership in
+        select e.company_id, e.membership_id
+        from public.events e
+        where e.received_at < event_cutoff and e.membership_id is not null
+          and (e.company_id, e.membership_id) > (last_key[1], last_key[2])
+        group by e.company_id, e.membership_id
+        order by e.company_id, e.membership_id
+        limit p_batch_size
+      loop
+        n := n + 1;
+        last_key := array[membership.company_id, membership.membership_id];
+        select * into cut from private.event_purge_cut(membership.company_id, membership.membership_id, event_cutoff);
+        if cut.id is null then
+          n_waiting_memberships := n_waiting_memberships + 1;
+          continue;
+        end if;
+        delete from public.events e
+        where e.id in (select d.id from public.events d
+                       where d.company_id = membership.company_id and d.membership_id = membership.membership_id
+                         and (d.occurred_at, d.id) <= (cut.occurred_at, cut.id)
+                       for update skip locked);
+        get diagnostics deleted = row_count;
+        n_events := n_events + deleted;
+      end loop;
+      exit when n < p_batch_size;
+      more := more or batch = p_max_batches;
+    end loop;
 
-  -- 5. Member PII that nothing refers to any more (its events and cases are gone).
-  for batch in 1..p_max_batches loop
-    delete from public.members m
-    where (m.company_id, m.user_id) in (
-      select d.company_id, d.user_id from public.members d
-      where d.last_event_at < event_cutoff and d.updated_at < event_cutoff
-        and not exists (select 1 from public.events e where e.company_id = d.company_id and e.user_id = d.user_id)
-        and not exists (select 1 from public.recovery_cases rc
-                        where rc.company_id = d.company_id and rc.user_id = d.user_id)
-      order by d.last_event_at
-      limit p_batch_size
-      for update skip locked);
-    get diagnostics n = row_count;
-    n_members := n_members + n;
-    exit when n < p_batch_size;
-    more := more or batch = p_max_batches;
-  end loop;
+    -- 4. Closed cases 60 days after closing, once their opening event is gone, with everything hanging
+    -- off them (deleted explicitly, children first, so that each is counted). A row written recently
+    -- (a late correction, or a backfill with old dates) gets its full period from that write.
+    for batch in 1..p_max_batches loop
+      select array_agg(d.id) into ids
+      from (select rc.id from public.recovery_cases rc
+            where rc.status <> 'open' and rc.closed_at < case_cutoff and rc.updated_at < case_cutoff
+              and not exists (select 1 from public.events e where e.id = rc.opening_event_id)
+            order by rc.closed_at
+            limit p_batch_size
+            for update skip locked) d;
+      exit when ids is null;
+      delete from public.link_clicks k where k.case_id = any (ids);
+      get diagnostics n = row_count;
+      n_clicks := n_clicks + n;
+      delete from public.notification_attempts a using public.job_queue j
+      where a.job_id = j.id and j.case_id = any (ids);
+      get diagnostics n = row_count;
+      n_attempts := n_attempts + n;
+      delete from public.job_queue j where j.case_id = any (ids);
+      get diagnostics n = row_count;
+      n_jobs := n_jobs + n;
+      delete from public.recovery_cases rc where rc.id = any (ids);
+      get diagnostics n = row_count;
+      n_cases := n_cases + n;
+      exit when n < p_batch_size;
+      more := more or batch = p_max_batches;
+    end loop;
+
+    -- 5. Member PII that nothing refers to any more (its events and cases are gone).
+    for batch in 1..p_max_batches loop
+      delete from public.members m
+      where (m.company_id, m.user_id) in (
+        select d.company_id, d.user_id from public.members d
+        where d.last_event_at < event_cutoff and d.updated_at < event_cutoff
+          and not exists (select 1 from public.events e where e.company_id = d.company_id and e.user_id = d.user_id)
+          and not exists (select 1 from public.recovery_cases rc
+                          where rc.company_id = d.company_id and rc.user_id = d.user_id)
+        order by d.last_event_at
+        limit p_batch_size
+        for update skip locked);
+      get diagnostics n = row_count;
+      n_members := n_members + n;
+      exit when n < p_batch_size;
+      more := more or batch = p_max_batches;
+    end loop;
+
+  end if;
 
   -- The run log keeps a year.
   delete from public.retention_runs r where r.started_at < now() - interval '365 days';
