@@ -5,6 +5,7 @@
 // it is not set, for the local stack).
 import postgres from "postgres";
 import { redactText } from "../supabase/functions/_shared/log.ts";
+import { envOrLocalStack } from "./lib/stack_env.ts";
 
 const usage = "usage: deno task reprocess --since <ISO time | 'all'> [--batch N]";
 
@@ -37,16 +38,7 @@ function fail(message: string): never {
 }
 
 async function databaseUrl(): Promise<string> {
-  const fromEnv = Deno.env.get("DATABASE_URL");
-  if (fromEnv) return fromEnv;
-  try {
-    const file = await Deno.readTextFile(new URL("../.local/stack.env", import.meta.url));
-    const line = file.split("\n").find((l) => l.startsWith("DATABASE_URL="));
-    if (line) return line.slice("DATABASE_URL=".length);
-  } catch {
-    // no local stack
-  }
-  fail(
+  return await envOrLocalStack("DATABASE_URL") ?? fail(
     "DATABASE_URL is not set (and no local stack was found in .local/stack.env). Set it to the database's URL.",
   );
 }
