@@ -4,8 +4,8 @@
 -- a step's link, recoveries by closing. So a finished day's row does not change afterwards, except
 -- through late events, which the hourly refresh absorbs by recomputing the last few days.
 --
--- The Overview reads finished days from here and computes the days after
--- `companies.daily_stats_through` live with the same function, so both agree by construction.
+-- The Overview reads finished days from here and computes the days after the company's
+-- `daily_stats_watermarks.through` live with the same function, so both agree by construction.
 
 create table public.daily_company_stats (
   company_id text not null references public.companies (company_id) on delete cascade,
@@ -39,8 +39,23 @@ revoke all on public.daily_company_stats from public, anon, authenticated;
 grant select on public.daily_company_stats to authenticated;
 grant all on public.daily_company_stats to service_role;
 
--- The last local day whose rollup is written; null until the first refresh.
-alter table public.companies add column daily_stats_through date;
+-- How far each company's rollups reach: the last local day written. A table of its own rather than a
+-- column of `companies`, whose row every webhook upserts: the refresh's lock on it would hold up ingest.
+create table public.daily_stats_watermarks (
+  company_id text primary key references public.companies (company_id) on delete cascade,
+  through date not null,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+
+create trigger daily_stats_watermarks_set_updated_at before update on public.daily_stats_watermarks
+  for each row execute function private.set_updated_at();
+
+select private.apply_tenant_rls('public.daily_stats_watermarks');
+
+revoke all on public.daily_stats_watermarks from public, anon, authenticated;
+grant select on public.daily_stats_watermarks to authenticated;
+grant all on public.daily_stats_watermarks to service_role;
 
 -- The figures of [p_from, p_to) per local day of the company, from live rows. Security invoker:
 -- the dashboard calls it as `authenticated`, so RLS applies; the refresh calls it as the owner.
@@ -185,17 +200,18 @@ begin
     raise exception 'lookback_days must be at least 1' using errcode = '22023';
   end if;
   for company in
-    select c.company_id, c.daily_stats_through, coalesce(s.time_zone, 'UTC') as tz
+    select c.company_id, w.through as rolled_through, coalesce(s.time_zone, 'UTC') as tz
     from public.companies c
     left join public.company_settings s on s.company_id = c.company_id
+    left join public.daily_stats_watermarks w on w.company_id = c.company_id
     where p_company_id is null or c.company_id = p_company_id
     order by c.company_id
   loop
     -- Two refreshes of one company at once would both delete and then collide on insert.
     perform pg_advisory_xact_lock(hashtextextended('daily_company_stats:' || company.company_id, 0));
     through := (now() at time zone company.tz)::date - 1;
-    if company.daily_stats_through is not null then
-      from_day := least(company.daily_stats_through + 1, through - lookback_days + 1);
+    if company.rolled_through is not null then
+      from_day := least(company.rolled_through + 1, through - lookback_days + 1);
     else
       select (least(
                (select min(c.opened_at) from public.recovery_cases c where c.company_id = company.company_id),
@@ -221,8 +237,10 @@ begin
       get diagnostics n = row_count;
       written := written + n;
     end if;
-    update public.companies c set daily_stats_through = through
-    where c.company_id = company.company_id and c.daily_stats_through is distinct from through;
+    insert into public.daily_stats_watermarks as w (company_id, through)
+    values (company.company_id, through)
+    on conflict (company_id) do update set through = excluded.through
+    where w.through is distinct from excluded.through;
   end loop;
   return written;
 end

@@ -111,13 +111,13 @@ begin
   end if;
 
   -- 1. Rollups first, for every company whose cases are about to go and whose rollup does not yet
-  -- cover their days (the hourly refresh normally has; two days of margin for time zones). A refresh
-  -- writes the company's row, which a webhook for that company would then wait on until this
-  -- transaction ends, so a run that refreshes does nothing else: the purge follows in the next run.
+  -- cover their days (the hourly refresh normally has; two days of margin for time zones). A run that
+  -- refreshes does nothing else, so that it stays short: the purge follows in the next run.
   for v_company in
     select c.company_id
     from public.companies c
-    where (c.daily_stats_through is null or c.daily_stats_through < (case_cutoff at time zone 'UTC')::date + 2)
+    left join public.daily_stats_watermarks w on w.company_id = c.company_id
+    where (w.through is null or w.through < (case_cutoff at time zone 'UTC')::date + 2)
       and exists (select 1 from public.recovery_cases rc
                   where rc.company_id = c.company_id and rc.status <> 'open' and rc.closed_at < case_cutoff
                     and rc.updated_at < case_cutoff)

@@ -417,9 +417,8 @@ Deno.test("overview: daily rollups give the same figures as live rows, and keep 
       select private.refresh_daily_stats(${companyId}) as written`;
     assert.ok(written > 5, `rollup rows written: ${written}`);
     const [{ through, yesterday }] = await sql<{ through: string; yesterday: string }[]>`
-      select daily_stats_through::text as through,
-             ((now() at time zone ${TIME_ZONE})::date - 1)::text as yesterday
-      from public.companies where company_id = ${companyId}`;
+      select through::text as through, ((now() at time zone ${TIME_ZONE})::date - 1)::text as yesterday
+      from public.daily_stats_watermarks where company_id = ${companyId}`;
     assert.equal(through, yesterday);
     for (const range of [30, 90] as const) {
       const query = range === 90 ? "?range=90" : "";
@@ -427,10 +426,9 @@ Deno.test("overview: daily rollups give the same figures as live rows, and keep 
     }
 
     // A stale watermark (the hourly refresh stopped 20 days ago): the rest is computed live.
-    await sql`update public.companies set daily_stats_through = daily_stats_through - 20
-              where company_id = ${companyId}`;
+    await sql`update public.daily_stats_watermarks set through = through - 20 where company_id = ${companyId}`;
     await sql`delete from public.daily_company_stats
-              where company_id = ${companyId} and day > (select daily_stats_through from public.companies
+              where company_id = ${companyId} and day > (select through from public.daily_stats_watermarks
                                                           where company_id = ${companyId})`;
     assert.deepEqual(figures(await get(companyId, "?range=90")), figures(live[90]));
     // The next refresh fills the gap, not only the last week.

@@ -128,7 +128,7 @@ async function loadBounds(tx: TenantSql, companyId: string, rangeDays: OverviewR
   const [bounds] = await tx<Bounds[]>`
     with s as (
       select coalesce(max(time_zone), 'UTC') as tz, coalesce(max(nudge_offsets_days), '{0,2,4}') as offsets,
-             (select daily_stats_through from public.companies where company_id = ${companyId}) as through
+             (select through from public.daily_stats_watermarks where company_id = ${companyId}) as through
       from public.company_settings
       where company_id = ${companyId}
     ), d as (

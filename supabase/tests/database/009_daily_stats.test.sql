@@ -36,7 +36,7 @@ select 'biz_stats_a', case_id, id, (select at from t where name = 'd3') + interv
 from public.job_queue where company_id = 'biz_stats_a' and channel = 'push';
 
 select is(private.refresh_daily_stats('biz_stats_a'), 2, 'the first refresh writes one row per day with activity');
-select is((select daily_stats_through from public.companies where company_id = 'biz_stats_a'),
+select is((select through from public.daily_stats_watermarks where company_id = 'biz_stats_a'),
           (now() at time zone 'Pacific/Honolulu')::date - 1, 'the watermark is yesterday in the company''s zone');
 select is((select cases_opened from public.daily_company_stats where company_id = 'biz_stats_a'
            and day = (now() at time zone 'Pacific/Honolulu')::date - 3), 2, 'cases count on their local opening day');
@@ -71,7 +71,7 @@ select is((select cases_opened from public.daily_company_stats where company_id 
            and day = (now() at time zone 'Pacific/Honolulu')::date - 2), 1, 'a late change within the lookback is absorbed');
 
 select private.refresh_daily_stats();
-select is((select daily_stats_through from public.companies where company_id = 'biz_stats_b'),
+select is((select through from public.daily_stats_watermarks where company_id = 'biz_stats_b'),
           (now() at time zone 'UTC')::date - 1, 'without a company, every company is refreshed (UTC by default)');
 select throws_ok($$select private.refresh_daily_stats(null, 0)$$, '22023', null, 'a lookback below one day is refused');
 

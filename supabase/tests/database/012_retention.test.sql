@@ -139,7 +139,7 @@ select is((select array_agg(user_id order by user_id) from public.members where 
   'member details nothing refers to any more are purged (30 days after their last event and change)');
 
 -- Rollups were written before the purge and survive it.
-select ok((select daily_stats_through from public.companies where company_id = 'biz_ret_cases') is not null,
+select ok((select through from public.daily_stats_watermarks where company_id = 'biz_ret_cases') is not null,
   'the rollups were refreshed before purging');
 select is((select sum(cases_recovered)::int from public.daily_company_stats where company_id = 'biz_ret_cases'), 1,
   'the purged recovery is still counted in the daily rollups');
