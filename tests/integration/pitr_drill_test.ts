@@ -2,6 +2,7 @@
 // more rows, a timestamp taken, rows deleted; `deno task pitr restore --to <timestamp>` brings every
 // row back and keeps the data directory it replaced. Bad requests fail with a message naming why.
 import assert from "node:assert/strict";
+import { stripVTControlCharacters } from "node:util";
 import postgres from "postgres";
 import { freePort, isRoot } from "../support/dev_script.ts";
 
@@ -15,7 +16,7 @@ async function bash(script: string, env: Record<string, string> = {}) {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes).replace(/\x1b\[[0-9;]*m/g, "");
+  const text = (bytes: Uint8Array) => stripVTControlCharacters(new TextDecoder().decode(bytes));
   return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
 }
 
