@@ -1,6 +1,7 @@
 // Benchmarks: `deno task bench <name> [options]`. Each prints its figures; BENCHMARKS.md records them.
 import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
+import { sentryBench } from "./sentry.ts";
 
 const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
@@ -8,6 +9,7 @@ const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help:
     run: dashboardBench,
     help: "overview, cases page, CSV with 100k cases [--cases N] [--requests N]",
   },
+  sentry: { run: sentryBench, help: "what error reporting costs a normal request [--requests N]" },
 };
 
 const [name, ...args] = Deno.args;

@@ -127,6 +127,19 @@ Deno.test("normal answers send nothing and wait for nothing; without SENTRY_DSN 
     }
     assert.equal(sentry.envelopes.length, 0, "health checks and 404s are not errors of ours");
 
+    // A health check answering 503 on purpose (its database is down) is not reported either.
+    const down = await createDashboard(
+      dashboardEnv({ SENTRY_DSN: sentry.dsn, DATABASE_URL: unreachableDatabaseUrl() }),
+    );
+    try {
+      const response = await down.app.fetch(new Request("http://dashboard/api/health/db"));
+      await response.body?.cancel();
+      assert.equal(response.status, 503);
+    } finally {
+      await down.close();
+    }
+    assert.equal(sentry.envelopes.length, 0, "a health check's 503 is its answer, not an error");
+
     const result = await failingDashboardRequest(undefined);
     assert.equal(result.status, 503);
     assert.equal(sentry.envelopes.length, 0, "nothing is sent without SENTRY_DSN");

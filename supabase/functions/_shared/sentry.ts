@@ -1,7 +1,7 @@
 // Error reporting with @sentry/deno, on only when SENTRY_DSN is set. Each request runs in its own
-// isolation scope (tags and breadcrumbs never leak between requests); a request that ends in an
-// unexpected error or a 5xx is reported and the report is flushed before the answer goes out, with a
-// bounded wait so a slow Sentry cannot hold answers up. Nothing that identifies a member or unlocks
+// isolation scope (tags and breadcrumbs never leak between requests); a request that fails with an
+// unexpected error or one of our 5xx errors is reported and the report is flushed before the answer
+// goes out, with a bounded wait so a slow Sentry cannot hold answers up. Nothing that identifies a member or unlocks
 // something is sent: no request bodies, headers, cookies, query strings, users or IP addresses, and
 // every string left is passed through the logger's redaction.
 import * as Sentry from "@sentry/deno";
@@ -53,24 +53,28 @@ export function errorReporting(service: string, env: EnvReader): MiddlewareHandl
     Sentry.withIsolationScope(async (scope) => {
       scope.setTag("service", service);
       await next();
+      if (!shouldReport(c.error)) return;
       const status = c.res.status;
-      if (!shouldReport(c.error, status)) return;
       // The route pattern, not the path: paths carry tokens (/r/<token>) and ids.
       const route = `${c.req.method} ${c.req.routePath}`;
       scope.setTransactionName(route);
       scope.setTag("http.route", c.req.routePath);
       scope.setContext("response", { status_code: status });
-      Sentry.captureException(c.error ?? new Error(`${route} answered ${status}`), {
+      Sentry.captureException(c.error, {
         mechanism: { handled: true, type: "hono.onError" },
       });
       await Sentry.flush(SENTRY_FLUSH_TIMEOUT_MS);
     });
 }
 
-/** Unexpected errors and answers that say the server failed; not the client's own mistakes. */
-function shouldReport(error: Error | undefined, status: number): boolean {
+/**
+ * Errors thrown while handling the request: unexpected ones, and ours that say the server failed
+ * (5xx). Not the caller's mistakes (4xx), and not answers a handler chose to give (a health check's
+ * 503 is its job; probes would flood Sentry and wait for it during an outage).
+ */
+function shouldReport(error: Error | undefined): error is Error {
   if (error instanceof HttpError) return error.status >= 500;
-  return error !== undefined || status >= 500;
+  return error !== undefined;
 }
 
 /** beforeSend: drops what can identify a person, redacts every string that is left. */
