@@ -6,13 +6,13 @@
 // side. Then every log file, the runner's own output and every Sentry envelope are scanned.
 import assert from "node:assert/strict";
 import { paymentEvent } from "../../whop-sandbox/payloads.ts";
-import { freePort } from "../support/dev_script.ts";
+import { DevScript, freePort } from "../support/dev_script.ts";
 import { isolateQueue } from "../support/dispatch.ts";
 import { startFakeSentry } from "../support/fake_sentry.ts";
 import { connectAsOwner, stackVar } from "../support/stack.ts";
 import { setFlags, signedRequest, uniqueCompany } from "../support/webhooks.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../../", import.meta.url).pathname; // test-artifacts/logs lives here
 const SECRET_NAMES = [
   "WHOP_WEBHOOK_SECRET",
   "WHOP_API_KEY",
@@ -77,41 +77,27 @@ async function startOwnStack(extraEnv: Record<string, string>): Promise<OwnStack
     ...extraEnv,
   };
   delete (env as Record<string, string>).WHOP_SANDBOX_FIXTURES;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "scripts/stack.ts", "--logs", logsDir],
-    cwd: root,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const decoder = new TextDecoder();
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) output += decoder.decode(chunk, { stream: true });
-  };
-  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  const deadline = Date.now() + 90_000;
-  while (!output.includes("local stack is up")) {
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      await child.status;
-      throw new Error(`the stack did not start:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  const runner = new DevScript(env, [
+    Deno.execPath(),
+    "run",
+    "--allow-all",
+    "scripts/stack.ts",
+    "--logs",
+    logsDir,
+  ]);
+  try {
+    await runner.waitFor("local stack is up", 90_000);
+  } catch (error) {
+    await runner.forceStop();
+    throw error;
   }
   return {
     dashboardUrl,
     functionsUrl,
     sandboxUrl,
     logsDir,
-    output: () => output,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await collected;
-    },
+    output: () => runner.output,
+    stop: () => runner.interrupt(),
   };
 }
 
