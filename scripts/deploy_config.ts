@@ -6,6 +6,7 @@
 //   deno run --allow-read --allow-env scripts/deploy_config.ts non-secrets dashboard
 import { type EnvReader } from "../supabase/functions/_shared/config.ts";
 import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
+import { sentryDsnHost } from "../supabase/functions/_shared/sentry.ts";
 import { listFunctions } from "./local/functions_gateway.ts";
 
 const FLAGS = ["WEBHOOK_PROCESSING_ENABLED", "SCHEDULER_ENABLED", "NOTIFICATIONS_ENABLED", "ROLLBACK_MODE"];
@@ -114,6 +115,13 @@ export async function checkDeployConfig(env: EnvReader, root: URL): Promise<stri
   }
   for (const name of ["WHOP_API_BASE_URL", "WHOP_JWKS_URL", "DASHBOARD_URL", "SENTRY_DSN"]) {
     if (present(name)) problems.push(...checkUrl(name, value(env, name), ["https:"]));
+  }
+  if (present("SENTRY_DSN")) {
+    try {
+      sentryDsnHost(value(env, "SENTRY_DSN"));
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   if (present("DATABASE_URL")) {
     problems.push(...checkUrl("DATABASE_URL", value(env, "DATABASE_URL"), ["postgres:", "postgresql:"]));

@@ -1,12 +1,12 @@
 // Error reporting with @sentry/deno, on only when SENTRY_DSN is set. Each request runs in its own
 // isolation scope (tags and breadcrumbs never leak between requests); a request that fails with an
 // unexpected error or one of our 5xx errors is reported and the report is flushed before the answer
-// goes out, with a bounded wait so a slow Sentry cannot hold answers up. Nothing that identifies a member or unlocks
-// something is sent: no request bodies, headers, cookies, query strings, users or IP addresses, and
-// every string left is passed through the logger's redaction.
+// goes out, with a bounded wait so a slow Sentry cannot hold answers up. Nothing that identifies a
+// member or unlocks something is sent: no request bodies, headers, cookies, query strings, users or
+// IP addresses, and every string left is passed through the logger's redaction.
 import * as Sentry from "@sentry/deno";
 import type { MiddlewareHandler } from "hono";
-import type { EnvReader } from "./config.ts";
+import { ConfigError, type EnvReader } from "./config.ts";
 import { HttpError } from "./http.ts";
 import { isSensitiveKey, log, redact, redactText } from "./log.ts";
 
@@ -26,6 +26,7 @@ let initializedDsn: string | null = null;
 export function errorReporting(service: string, env: EnvReader): MiddlewareHandler {
   const dsn = env.get("SENTRY_DSN")?.trim();
   if (!dsn) return (_c, next) => next();
+  const host = sentryDsnHost(dsn);
   if (initializedDsn !== dsn) {
     Sentry.init({
       dsn,
@@ -47,7 +48,7 @@ export function errorReporting(service: string, env: EnvReader): MiddlewareHandl
       beforeBreadcrumb: scrubBreadcrumb,
     });
     initializedDsn = dsn;
-    log.info("error reporting on", { service, sentry_host: new URL(dsn).host });
+    log.info("error reporting on", { service, sentry_host: host });
   }
   return (c, next) =>
     Sentry.withIsolationScope(async (scope) => {
@@ -65,6 +66,23 @@ export function errorReporting(service: string, env: EnvReader): MiddlewareHandl
       });
       await Sentry.flush(SENTRY_FLUSH_TIMEOUT_MS);
     });
+}
+
+/** The host of a DSN (`https://<public key>@<host>/<project id>`), failing at start on anything else. */
+export function sentryDsnHost(dsn: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(dsn);
+  } catch {
+    // reported below
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || !url.username || !/^\/\d+$/.test(url.pathname)) {
+    throw new ConfigError(
+      "SENTRY_DSN is not a Sentry DSN: copy it from Sentry (Project Settings > Client Keys), " +
+        "it looks like https://<public key>@<host>/<project id>. Unset it to turn error reporting off.",
+    );
+  }
+  return url.host;
 }
 
 /**
