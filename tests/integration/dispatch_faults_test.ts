@@ -81,8 +81,15 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
       await sandbox.fault({ method: "POST", path: NOTIFICATIONS, latency_ms: 1500, times: 1 });
       t = seconds(t, 60);
       const [slow] = await makeDueJobs(sql, companyId, "push", 1, t);
+      const beforeSlow = await lastSeq();
       assert.equal((await dispatch(t)).retried, 1);
       assert.match(String((await job(sql, slow)).last_error), /timed? ?out|timeout/i);
+      // The sandbox logs the abandoned call when its 1.5 s answer is done; wait for it, so that it
+      // cannot land in a later call count (the breaker test's).
+      for (let i = 0; i < 50 && (await callsTo(NOTIFICATIONS, beforeSlow)).length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal((await callsTo(NOTIFICATIONS, beforeSlow)).length, 1, "the timed-out call reached Whop");
       await sandbox.clearFaults();
 
       // A 400 is permanent: failed, never retried.
