@@ -7,26 +7,27 @@ import { connectAsOwner, dashboardEnv, stack, stackVar } from "./stack.ts";
 export type OwnerSql = ReturnType<typeof connectAsOwner>;
 export type ProxyMode = "forward" | "refuse" | "hang";
 
-/** A fault injector on the network path to Postgres; the URL stays the same across modes. */
+/** A fault injector on the network path to Postgres; the URL stays the same across modes. Refusing
+ * closes the port (connection refused, as a stopped server); hanging accepts and never answers. */
 export class TcpProxy {
   mode: ProxyMode = "forward";
-  readonly #listener: Deno.TcpListener;
+  readonly port: number;
   readonly #target: { hostname: string; port: number };
   readonly #open = new Set<Deno.TcpConn>();
-  readonly #pipes = new Set<Promise<unknown>>();
-  readonly #accepting: Promise<void>;
+  readonly #tasks = new Set<Promise<unknown>>();
+  #listener: Deno.TcpListener | null = null;
 
   constructor(target: { hostname: string; port: number }) {
     this.#target = target;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    this.#accepting = this.#accept();
+    this.#listen(0);
+    this.port = (this.#listener!.addr as Deno.NetAddr).port;
   }
 
   /** `databaseUrl` with its host and port replaced by the proxy's. */
   url(databaseUrl = stack.databaseUrl): string {
     const url = new URL(databaseUrl);
     url.hostname = "127.0.0.1";
-    url.port = String((this.#listener.addr as Deno.NetAddr).port);
+    url.port = String(this.port);
     return url.toString();
   }
 
@@ -35,26 +36,36 @@ export class TcpProxy {
     this.mode = mode;
     for (const conn of this.#open) this.#closeQuietly(conn);
     this.#open.clear();
+    if (mode === "refuse") {
+      this.#listener?.close();
+      this.#listener = null;
+    } else if (!this.#listener) {
+      this.#listen(this.port);
+    }
   }
 
   async close() {
-    this.#listener.close();
     this.setMode("refuse");
-    await this.#accepting;
-    await Promise.allSettled([...this.#pipes]);
+    await Promise.allSettled([...this.#tasks]);
   }
 
-  async #accept() {
+  #listen(port: number) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    this.#listener = listener;
+    this.#track(this.#accept(listener));
+  }
+
+  #track(task: Promise<unknown>) {
+    this.#tasks.add(task);
+    task.finally(() => this.#tasks.delete(task));
+  }
+
+  async #accept(listener: Deno.TcpListener) {
     try {
-      for await (const conn of this.#listener) {
-        if (this.mode === "refuse") {
-          this.#closeQuietly(conn);
-          continue;
-        }
+      for await (const conn of listener) {
         this.#open.add(conn);
-        if (this.mode === "hang") continue; // held open, never answered
-        const pipe = this.#forward(conn).finally(() => this.#pipes.delete(pipe));
-        this.#pipes.add(pipe);
+        if (this.mode === "forward") this.#track(this.#forward(conn));
+        // "hang": held open, never answered
       }
     } catch {
       // the listener was closed

@@ -51,7 +51,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
     const flags = flagsCheck(snapshot);
     const webhooks = webhooksCheck(snapshot, alerts.alerts.find((a) => a.id === "webhooks_stopped")!.firing);
     const scheduler = schedulerCheck(snapshot, ops);
-    for (const check of [flags, webhooks, scheduler]) {
+    for (const check of snapshot.database.status === "ok" ? [flags, webhooks, scheduler] : []) {
       if (check.status !== "ok") overall.add("degraded", check.reasons.join("; "));
     }
     return answer(c, overall, {
@@ -173,7 +173,8 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
 
 function flagsCheck(snapshot: Snapshot): Verdict {
   const verdict = new Verdict();
-  if (snapshot.flags && flagIs(snapshot.flags, "ROLLBACK_MODE", "on")) {
+  if (!snapshot.flags) verdict.add("unavailable", "the flags could not be read");
+  else if (flagIs(snapshot.flags, "ROLLBACK_MODE", "on")) {
     verdict.add("degraded", "ROLLBACK_MODE is on: processing and sending are stopped");
   }
   return verdict;
@@ -181,6 +182,7 @@ function flagsCheck(snapshot: Snapshot): Verdict {
 
 function webhooksCheck(snapshot: Snapshot, stopped: boolean): Verdict {
   const verdict = new Verdict();
+  if (!snapshot.webhooks) verdict.add("unavailable", "webhook figures could not be read");
   if (stopped) verdict.add("degraded", `no webhook for ${snapshot.webhooks?.last_age_seconds} s`);
   return verdict;
 }
@@ -189,7 +191,10 @@ function webhooksCheck(snapshot: Snapshot, stopped: boolean): Verdict {
 function schedulerCheck(snapshot: Snapshot, ops: OpsContext): Verdict {
   const verdict = new Verdict();
   const queue = snapshot.scheduler?.queue;
-  if (!queue || !snapshot.flags) return verdict;
+  if (!queue || !snapshot.flags) {
+    verdict.add("unavailable", "the reminder queue could not be read");
+    return verdict;
+  }
   const reasons: string[] = [];
   if (queue.depth > ops.thresholds.queueDepth) {
     reasons.push(`${queue.depth} due jobs > ${ops.thresholds.queueDepth}`);
