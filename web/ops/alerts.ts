@@ -1,8 +1,9 @@
 // The rollout plan's P0–P3 alert rules, evaluated on one snapshot. Every rule fires when its value is
 // above its threshold (thresholds.ts). A rule that cannot be evaluated (the database is down, so only
 // app_down can tell) has value null and does not fire; the notifier keeps its previous state.
-import { flagIs } from "./flags.ts";
+import { flagEffective, flagIs } from "./flags.ts";
 import type { RequestTimings } from "./request_timing.ts";
+import type { SchedulerStats } from "./scheduler_stats.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Thresholds } from "./thresholds.ts";
 
@@ -146,24 +147,14 @@ const RULES: Rule[] = [
     severity: "P2",
     summary: "Reminder queue backed up: due nudges not yet sent",
     threshold: (t) => t.queueDepth,
-    measure: (s) =>
-      s.scheduler && s.flags && {
-        value: s.scheduler.queue.depth,
-        applies: !flagIs(s.flags, "SCHEDULER_ENABLED", "off"),
-        evidence: { ...s.scheduler.queue, scheduler: schedulerState(s) },
-      },
+    measure: (s) => measureQueue(s, (queue) => queue.depth),
   },
   {
     id: "queue_oldest_due",
     severity: "P2",
     summary: "Reminder queue lagging: age of the oldest due nudge not yet sent, in seconds",
     threshold: (t) => t.queueOldestDueSeconds,
-    measure: (s) =>
-      s.scheduler && s.flags && {
-        value: s.scheduler.queue.oldest_due_age_seconds,
-        applies: !flagIs(s.flags, "SCHEDULER_ENABLED", "off"),
-        evidence: { ...s.scheduler.queue, scheduler: schedulerState(s) },
-      },
+    measure: (s) => measureQueue(s, (queue) => queue.oldest_due_age_seconds),
   },
   {
     id: "cron_failures",
@@ -238,8 +229,14 @@ export function evaluateAlerts(snapshot: Snapshot, t: Thresholds, timings: Reque
   };
 }
 
-function schedulerState(s: Snapshot): string {
-  return s.flags?.find((flag) => flag.name === "SCHEDULER_ENABLED")?.effective ?? "unknown";
+/** Queue rules hold back while the scheduler is off: jobs then wait on purpose. */
+function measureQueue(s: Snapshot, value: (queue: SchedulerStats["queue"]) => number | null) {
+  if (!s.scheduler || !s.flags) return null;
+  return {
+    value: value(s.scheduler.queue),
+    applies: !flagIs(s.flags, "SCHEDULER_ENABLED", "off"),
+    evidence: { ...s.scheduler.queue, scheduler: flagEffective(s, "SCHEDULER_ENABLED") },
+  };
 }
 
 /** The alert with this id (for health endpoints that share a rule's judgement). */

@@ -63,3 +63,7 @@ export async function readFlags(tx: OpsTx, env: EnvReader): Promise<FlagState[]>
 
 export const flagIs = (flags: FlagState[], name: FlagName, state: FlagState["effective"]) =>
   flags.find((flag) => flag.name === name)?.effective === state;
+
+/** A flag's effective state in a snapshot, or null when the flags could not be read. */
+export const flagEffective = (snapshot: { flags?: FlagState[] }, name: FlagName) =>
+  snapshot.flags?.find((flag) => flag.name === name)?.effective ?? null;

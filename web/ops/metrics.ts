@@ -3,6 +3,7 @@
 // companies; request durations are an in-process histogram. Label sets come from fixed lists
 // (statuses, reasons, channels, flags, pg_cron jobs, currencies), so the series count stays bounded.
 import { FLAG_NAMES } from "../../supabase/functions/_shared/flag_env.ts";
+import { CASE_REASONS, CASE_STATUSES } from "../queries/case_filters.ts";
 import { evaluateAlerts } from "./alerts.ts";
 import { Exposition } from "./prometheus.ts";
 import { DURATION_BUCKETS_SECONDS, type RequestTimings } from "./request_timing.ts";
@@ -11,13 +12,6 @@ import type { Snapshot } from "./snapshot.ts";
 import type { Thresholds } from "./thresholds.ts";
 
 const P = "churn_saver_";
-export const CASE_STATUSES = ["open", "recovered", "lost", "expired", "dismissed"] as const;
-export const CASE_REASONS = [
-  "payment_failed",
-  "action_required",
-  "cancel_scheduled",
-  "membership_deactivated",
-] as const;
 const FINAL_JOB_STATUSES = ["sent", "failed", "dead", "cancelled", "suppressed", "skipped"] as const;
 const BREAKER_STATES = ["closed", "open", "half_open"] as const;
 const FLAG_STATES = ["on", "partial", "off"] as const;

@@ -3,8 +3,8 @@
 // Each judges its own dependency; the reasons say why a status is not ok.
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../../supabase/functions/_shared/config.ts";
-import { alertById, evaluateAlerts } from "../../ops/alerts.ts";
-import { flagIs } from "../../ops/flags.ts";
+import { alertById, type AlertReport, evaluateAlerts } from "../../ops/alerts.ts";
+import { flagEffective, flagIs } from "../../ops/flags.ts";
 import { type OpsContext, type Part, readSnapshot, type Snapshot } from "../../ops/snapshot.ts";
 
 type Status = "ok" | "degraded" | "unavailable";
@@ -19,6 +19,13 @@ class Verdict {
     if (status === "ok") return;
     if (status === "unavailable" || this.status === "ok") this.status = status;
     this.reasons.push(reason);
+  }
+  /** Degraded for each of these alert rules that fires. */
+  degradeOn(report: AlertReport, ids: string[]) {
+    for (const id of ids) {
+      const alert = alertById(report, id);
+      if (alert.firing) this.add("degraded", `${alert.summary}: ${alert.value} > ${alert.threshold}`);
+    }
   }
 }
 
@@ -49,7 +56,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
     if (snapshot.database.status !== "ok") overall.add("unavailable", "the database does not answer");
     else if (snapshot.read_error) overall.add("degraded", `the ops read failed (${snapshot.read_error})`);
     const flags = flagsCheck(snapshot);
-    const webhooks = webhooksCheck(snapshot, alerts.alerts.find((a) => a.id === "webhooks_stopped")!.firing);
+    const webhooks = webhooksCheck(snapshot, alertById(alerts, "webhooks_stopped").firing);
     const scheduler = schedulerCheck(snapshot, ops);
     for (const check of snapshot.database.status === "ok" ? [flags, webhooks, scheduler] : []) {
       if (check.status !== "ok") overall.add("degraded", check.reasons.join("; "));
@@ -79,10 +86,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
   routes.get("/api/health/db", async (c) => {
     const { snapshot, verdict, alerts } = await look(["db"]);
     if (snapshot.db) {
-      for (const id of ["db_connections", "db_pool"]) {
-        const alert = alertById(alerts, id);
-        if (alert.firing) verdict.add("degraded", `${alert.summary}: ${alert.value} > ${alert.threshold}`);
-      }
+      verdict.degradeOn(alerts, ["db_connections", "db_pool"]);
       if (snapshot.database.latency_ms > ops.thresholds.dbLatencyMs) {
         verdict.add(
           "degraded",
@@ -110,18 +114,18 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
       if (alertById(alerts, "webhooks_stopped").firing) {
         verdict.add("unavailable", `no webhook for ${snapshot.webhooks.last_age_seconds} s`);
       }
-      for (const id of ["webhook_error_rate", "webhook_processing_backlog", "webhook_processing_latency"]) {
-        const alert = alertById(alerts, id);
-        if (alert.firing) verdict.add("degraded", `${alert.summary}: ${alert.value} > ${alert.threshold}`);
-      }
+      verdict.degradeOn(alerts, [
+        "webhook_error_rate",
+        "webhook_processing_backlog",
+        "webhook_processing_latency",
+      ]);
     }
     const w = snapshot.webhooks;
     return answer(c, verdict, {
       checked_at: snapshot.checked_at,
       last_received_at: w?.last_received_at ?? null,
       last_age_seconds: w?.last_age_seconds ?? null,
-      processing: snapshot.flags?.find((flag) => flag.name === "WEBHOOK_PROCESSING_ENABLED")?.effective ??
-        null,
+      processing: flagEffective(snapshot, "WEBHOOK_PROCESSING_ENABLED"),
       last_hour: w?.last_hour ?? null,
       unprocessed: w?.unprocessed ?? null,
       thresholds: {
@@ -140,10 +144,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
     const scheduler = schedulerCheck(snapshot, ops);
     for (const reason of scheduler.reasons) verdict.add(scheduler.status, reason);
     if (snapshot.scheduler) {
-      for (const id of ["reminder_failure_rate", "cron_failures"]) {
-        const alert = alertById(alerts, id);
-        if (alert.firing) verdict.add("degraded", `${alert.summary}: ${alert.value} > ${alert.threshold}`);
-      }
+      verdict.degradeOn(alerts, ["reminder_failure_rate", "cron_failures"]);
       for (const breaker of snapshot.scheduler.breakers) {
         if (breaker.state !== "closed") {
           verdict.add("degraded", `the ${breaker.channel} circuit breaker is ${breaker.state}`);
@@ -153,8 +154,8 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
     const s = snapshot.scheduler;
     return answer(c, verdict, {
       checked_at: snapshot.checked_at,
-      scheduler: snapshot.flags?.find((flag) => flag.name === "SCHEDULER_ENABLED")?.effective ?? null,
-      notifications: snapshot.flags?.find((flag) => flag.name === "NOTIFICATIONS_ENABLED")?.effective ?? null,
+      scheduler: flagEffective(snapshot, "SCHEDULER_ENABLED"),
+      notifications: flagEffective(snapshot, "NOTIFICATIONS_ENABLED"),
       queue: s?.queue ?? null,
       cron: s?.cron ?? null,
       delivery_last_hour: s?.delivery_last_hour ?? null,
