@@ -3,7 +3,7 @@
 // app_down can tell) has value null and does not fire; the notifier keeps its previous state.
 import { flagEffective, flagIs } from "./flags.ts";
 import type { RequestTimings } from "./request_timing.ts";
-import type { SchedulerStats } from "./scheduler_stats.ts";
+import type { QueueStats } from "./scheduler_stats.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Thresholds } from "./thresholds.ts";
 
@@ -230,12 +230,12 @@ export function evaluateAlerts(snapshot: Snapshot, t: Thresholds, timings: Reque
 }
 
 /** Queue rules hold back while the scheduler is off: jobs then wait on purpose. */
-function measureQueue(s: Snapshot, value: (queue: SchedulerStats["queue"]) => number | null) {
-  if (!s.scheduler || !s.flags) return null;
+function measureQueue(s: Snapshot, value: (queue: QueueStats) => number | null) {
+  if (!s.queue || !s.flags) return null;
   return {
-    value: value(s.scheduler.queue),
+    value: value(s.queue),
     applies: !flagIs(s.flags, "SCHEDULER_ENABLED", "off"),
-    evidence: { ...s.scheduler.queue, scheduler: flagEffective(s, "SCHEDULER_ENABLED") },
+    evidence: { ...s.queue, scheduler: flagEffective(s, "SCHEDULER_ENABLED") },
   };
 }
 

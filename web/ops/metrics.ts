@@ -137,8 +137,8 @@ function technical(out: Exposition, s: Snapshot) {
     )
       .sample(`${P}webhook_events_stuck`, w.unprocessed.stuck);
   }
-  if (s.scheduler) {
-    const q = s.scheduler.queue;
+  if (s.queue) {
+    const q = s.queue;
     out.family(
       `${P}queue_depth`,
       "gauge",
@@ -150,6 +150,8 @@ function technical(out: Exposition, s: Snapshot) {
     out.family(`${P}queue_jobs`, "gauge", "Jobs waiting (pending, due or not) and claimed.")
       .sample(`${P}queue_jobs`, q.pending, { status: "pending" })
       .sample(`${P}queue_jobs`, q.claimed, { status: "claimed" });
+  }
+  if (s.scheduler) {
     out.family(
       `${P}job_attempts_last_hour`,
       "gauge",

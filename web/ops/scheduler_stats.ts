@@ -1,4 +1,4 @@
-// The nudge scheduler: due jobs not yet sent (queue depth, oldest due age), pg_cron's last runs,
+// The nudge scheduler: due jobs not yet sent (queue depth, oldest due age); pg_cron's last runs,
 // delivery outcomes per channel in the last hour, and the circuit breakers.
 import { redactText } from "../../supabase/functions/_shared/log.ts";
 import { type OpsTx, ratio, seconds } from "./bounded_read.ts";
@@ -25,14 +25,21 @@ export interface CronJobRun {
   failures_last_hour: number;
 }
 
+export interface QueueStats {
+  depth: number;
+  oldest_due_age_seconds: number | null;
+  pending: number;
+  claimed: number;
+}
+
 export interface SchedulerStats {
-  queue: { depth: number; oldest_due_age_seconds: number | null; pending: number; claimed: number };
   cron: { available: boolean; jobs: CronJobRun[]; failures_last_hour: number };
   delivery_last_hour: Record<(typeof CHANNELS)[number], ChannelDelivery>;
   breakers: { channel: string; state: string; consecutive_failures: number; retry_at: string | null }[];
 }
 
-export async function readSchedulerStats(tx: OpsTx): Promise<SchedulerStats> {
+/** Cheap (the partial index of open jobs): what /api/health reads as the scheduler's lag. */
+export async function readQueueStats(tx: OpsTx): Promise<QueueStats> {
   // Due: pending and due, or claimed with an expired lease (what the dispatcher claims next).
   const [queue] = await tx<{ depth: number; oldest: string | null; pending: number; claimed: number }[]>`
     select count(*) filter (where due)::int as depth,
@@ -44,6 +51,15 @@ export async function readSchedulerStats(tx: OpsTx): Promise<SchedulerStats> {
              (status = 'pending' and scheduled_for <= now()) or (status = 'claimed' and lease_expires_at <= now()) as due
       from public.job_queue where status in ('pending', 'claimed')
     ) open_jobs`;
+  return {
+    depth: queue.depth,
+    oldest_due_age_seconds: seconds(queue.oldest),
+    pending: queue.pending,
+    claimed: queue.claimed,
+  };
+}
+
+export async function readSchedulerStats(tx: OpsTx): Promise<SchedulerStats> {
   const attempts = await tx<{ channel: string; status: string; count: number }[]>`
     select j.channel, a.status, count(*)::int as count
     from public.notification_attempts a join public.job_queue j on j.id = a.job_id
@@ -76,12 +92,6 @@ export async function readSchedulerStats(tx: OpsTx): Promise<SchedulerStats> {
 
   const cron = await readCronRuns(tx);
   return {
-    queue: {
-      depth: queue.depth,
-      oldest_due_age_seconds: seconds(queue.oldest),
-      pending: queue.pending,
-      claimed: queue.claimed,
-    },
     cron: { ...cron, failures_last_hour: cron.jobs.reduce((sum, job) => sum + job.failures_last_hour, 0) },
     delivery_last_hour: delivery,
     breakers: breakers.map((row) => ({ ...row, retry_at: row.retry_at?.toISOString() ?? null })),

@@ -8,7 +8,12 @@ import { type BusinessStats, readBusinessStats } from "./business_stats.ts";
 import { type DbStats, readDbStats } from "./db_stats.ts";
 import { type FlagState, readFlags } from "./flags.ts";
 import type { RequestTimings } from "./request_timing.ts";
-import { readSchedulerStats, type SchedulerStats } from "./scheduler_stats.ts";
+import {
+  type QueueStats,
+  readQueueStats,
+  readSchedulerStats,
+  type SchedulerStats,
+} from "./scheduler_stats.ts";
 import type { Thresholds } from "./thresholds.ts";
 import { readWebhookStats, type WebhookStats } from "./webhook_stats.ts";
 
@@ -28,11 +33,12 @@ export interface Snapshot {
   flags?: FlagState[];
   db?: DbStats;
   webhooks?: WebhookStats;
+  queue?: QueueStats;
   scheduler?: SchedulerStats;
   business?: BusinessStats;
 }
 
-export type Part = "flags" | "db" | "webhooks" | "scheduler" | "business";
+export type Part = "flags" | "db" | "webhooks" | "queue" | "scheduler" | "business";
 
 export async function readSnapshot(ops: OpsContext, parts: readonly Part[]): Promise<Snapshot> {
   const checked_at = new Date().toISOString();
@@ -44,6 +50,7 @@ export async function readSnapshot(ops: OpsContext, parts: readonly Part[]): Pro
       if (parts.includes("flags")) out.flags = await readFlags(tx, ops.env);
       if (parts.includes("db")) out.db = await readDbStats(tx, ops.pool);
       if (parts.includes("webhooks")) out.webhooks = await readWebhookStats(tx, ops.env, ops.thresholds);
+      if (parts.includes("queue")) out.queue = await readQueueStats(tx);
       if (parts.includes("scheduler")) out.scheduler = await readSchedulerStats(tx);
       if (parts.includes("business")) out.business = await readBusinessStats(tx);
       return out;

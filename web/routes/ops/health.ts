@@ -50,7 +50,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
   }
 
   routes.get("/api/health", async (c) => {
-    const { snapshot, alerts } = await look(["flags", "webhooks", "scheduler"]);
+    const { snapshot, alerts } = await look(["flags", "webhooks", "queue"]);
     const overall = new Verdict();
     // Only a dead database makes the application unavailable; the rest degrades it.
     if (snapshot.database.status !== "ok") overall.add("unavailable", "the database does not answer");
@@ -75,8 +75,8 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
         },
         scheduler: {
           status: scheduler.status,
-          lag_seconds: snapshot.scheduler?.queue.oldest_due_age_seconds ?? null,
-          queue_depth: snapshot.scheduler?.queue.depth ?? null,
+          lag_seconds: snapshot.queue?.oldest_due_age_seconds ?? null,
+          queue_depth: snapshot.queue?.depth ?? null,
           lag_threshold_seconds: ops.thresholds.queueOldestDueSeconds,
         },
       },
@@ -140,7 +140,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
   });
 
   routes.get("/api/scheduler/reminders", async (c) => {
-    const { snapshot, verdict, alerts } = await look(["flags", "scheduler"]);
+    const { snapshot, verdict, alerts } = await look(["flags", "queue", "scheduler"]);
     const scheduler = schedulerCheck(snapshot, ops);
     for (const reason of scheduler.reasons) verdict.add(scheduler.status, reason);
     if (snapshot.scheduler) {
@@ -156,7 +156,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
       checked_at: snapshot.checked_at,
       scheduler: flagEffective(snapshot, "SCHEDULER_ENABLED"),
       notifications: flagEffective(snapshot, "NOTIFICATIONS_ENABLED"),
-      queue: s?.queue ?? null,
+      queue: snapshot.queue ?? null,
       cron: s?.cron ?? null,
       delivery_last_hour: s?.delivery_last_hour ?? null,
       breakers: s?.breakers ?? null,
@@ -191,7 +191,7 @@ function webhooksCheck(snapshot: Snapshot, stopped: boolean): Verdict {
 /** A backed-up queue is unavailable while the scheduler is on; with it off, waiting jobs are expected. */
 function schedulerCheck(snapshot: Snapshot, ops: OpsContext): Verdict {
   const verdict = new Verdict();
-  const queue = snapshot.scheduler?.queue;
+  const queue = snapshot.queue;
   if (!queue || !snapshot.flags) {
     verdict.add("unavailable", "the reminder queue could not be read");
     return verdict;
