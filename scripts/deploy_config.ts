@@ -7,9 +7,14 @@
 import { type EnvReader } from "../supabase/functions/_shared/config.ts";
 import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
 import { sentryDsnHost } from "../supabase/functions/_shared/sentry.ts";
+import { readThresholds, THRESHOLD_VARIABLES } from "../web/ops/thresholds.ts";
 import { listFunctions } from "./local/functions_gateway.ts";
 
 const FLAGS = ["WEBHOOK_PROCESSING_ENABLED", "SCHEDULER_ENABLED", "NOTIFICATIONS_ENABLED", "ROLLBACK_MODE"];
+const ALERT_TUNING = [
+  "ALERT_EVALUATION_INTERVAL_SECONDS",
+  ...Object.values(THRESHOLD_VARIABLES).map((threshold) => threshold.variable),
+];
 const FUNCTION_TUNING = [
   "WEBHOOK_RATE_LIMIT_PER_IP",
   "WEBHOOK_RATE_LIMIT_PER_COMPANY",
@@ -55,7 +60,7 @@ export const TARGETS = {
       "LINK_SIGNING_KEY",
       "OPS_TOKEN",
     ],
-    optional: ["SENTRY_DSN", ...FLAGS],
+    optional: ["SENTRY_DSN", "ALERT_WEBHOOK_URL", ...FLAGS, ...ALERT_TUNING],
   },
 } as const;
 export type Target = keyof typeof TARGETS;
@@ -71,7 +76,14 @@ export const DEPLOY_TARGET = [
 ] as const;
 
 /** Dashboard variables that are not secrets (visible in Deno Deploy's console). */
-const DASHBOARD_NON_SECRETS = ["APP_ENV", "WHOP_APP_ID", "WHOP_API_BASE_URL", "WHOP_JWKS_URL", ...FLAGS];
+const DASHBOARD_NON_SECRETS = [
+  "APP_ENV",
+  "WHOP_APP_ID",
+  "WHOP_API_BASE_URL",
+  "WHOP_JWKS_URL",
+  ...FLAGS,
+  ...ALERT_TUNING,
+];
 
 const MIN_TOKEN_LENGTH = 32;
 const MIGRATION_NAME = /^(\d{14})_[a-z0-9_]+\.sql$/;
@@ -113,7 +125,9 @@ export async function checkDeployConfig(env: EnvReader, root: URL): Promise<stri
       problems.push((error as Error).message);
     }
   }
-  for (const name of ["WHOP_API_BASE_URL", "WHOP_JWKS_URL", "DASHBOARD_URL", "SENTRY_DSN"]) {
+  for (
+    const name of ["WHOP_API_BASE_URL", "WHOP_JWKS_URL", "DASHBOARD_URL", "SENTRY_DSN", "ALERT_WEBHOOK_URL"]
+  ) {
     if (present(name)) problems.push(...checkUrl(name, value(env, name), ["https:"]));
   }
   if (present("SENTRY_DSN")) {
@@ -150,7 +164,12 @@ export async function checkDeployConfig(env: EnvReader, root: URL): Promise<stri
       problems.push(`${name} must be "true" or "false" when set, not "${value(env, name)}".`);
     }
   }
-  for (const name of FUNCTION_TUNING) {
+  try {
+    readThresholds(env); // the dashboard's own check of the OPS_* alert thresholds
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  for (const name of ["ALERT_EVALUATION_INTERVAL_SECONDS", ...FUNCTION_TUNING]) {
     if (present(name) && !(Number(value(env, name)) > 0)) {
       problems.push(`${name} must be a positive number when set, not "${value(env, name)}".`);
     }

@@ -145,6 +145,7 @@ function printBanner() {
     "\x1b[1mChurn Saver local stack is up\x1b[0m",
     `  Dashboard        http://127.0.0.1:${dashboardPort}`,
     `  Local login      http://127.0.0.1:${dashboardPort}/dev/login`,
+    `  Ops              http://127.0.0.1:${dashboardPort}/api/health   (/api/metrics, /api/alerts: Bearer $OPS_TOKEN)`,
     `  Functions        http://127.0.0.1:${functionsPort}/functions/v1/<name>   (whop-webhook, dispatch-notifications)`,
     `  Dispatch         every ${
       env.get("DISPATCH_INTERVAL_SECONDS") ?? "5"

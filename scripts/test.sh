@@ -59,7 +59,10 @@ trap 'exit 130' INT TERM
 # The test stack's own configuration: nothing is inherited from a developer's shell or .local/env.
 unset DATABASE_URL SUPABASE_DB_URL WHOP_API_BASE_URL WHOP_JWKS_URL WHOP_WEBHOOK_TARGET_URL SENTRY_DSN WHOP_SANDBOX_FIXTURES \
   WHOP_WEBHOOK_SECRET WHOP_API_KEY ENCRYPTION_KEYS LINK_SIGNING_KEY CRON_SECRET OPS_TOKEN WHOP_APP_ID \
-  WEBHOOK_PROCESSING_ENABLED SCHEDULER_ENABLED NOTIFICATIONS_ENABLED ROLLBACK_MODE
+  WEBHOOK_PROCESSING_ENABLED SCHEDULER_ENABLED NOTIFICATIONS_ENABLED ROLLBACK_MODE ALERT_WEBHOOK_URL \
+  ALERT_EVALUATION_INTERVAL_SECONDS
+# Ops thresholds (web/ops/thresholds.ts) at their defaults: tests override them per app where they need to.
+for name in $(compgen -v | grep -E '^OPS_'); do unset "$name"; done
 export APP_ENV=local
 # Tests drive the dispatcher themselves; a background cadence would race them.
 export DISPATCH_INTERVAL_SECONDS=0

@@ -131,7 +131,7 @@ export async function dashboardBench(args: string[]) {
 }
 
 /** Uses .local/stack.env (the dev stack) for whatever the environment does not set. */
-async function loadStackEnv() {
+export async function loadStackEnv() {
   if (Deno.env.get("DATABASE_URL")) return;
   const path = new URL("../../.local/stack.env", import.meta.url);
   let text: string;
@@ -149,7 +149,7 @@ async function loadStackEnv() {
 /** Seeds the company in bulk; statuses follow the state machine's rules (closed_at iff closed,
  * attribution iff recovered, open cases younger than the 14-day window so expiry leaves them alone,
  * no job due and pending so no dispatcher picks one up). */
-async function seed(sql: Sql, companyId: string, count: number) {
+export async function seed(sql: Sql, companyId: string, count: number) {
   const started = performance.now();
   await sql`insert into public.companies (company_id, title) values (${companyId}, 'Benchmark company')`;
   await sql`insert into public.company_settings (company_id, time_zone) values (${companyId}, 'America/New_York')`;
@@ -301,10 +301,10 @@ async function streamCsv(get: (path: string) => Promise<Response>) {
   }
 }
 
-const fmt = (ms: number) => ms.toFixed(1);
+export const fmt = (ms: number) => ms.toFixed(1);
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
-function printTable(header: string[], rows: string[][]) {
+export function printTable(header: string[], rows: string[][]) {
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length))
   );

@@ -3,6 +3,7 @@ import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
 import { retentionBench } from "./retention.ts";
 import { sentryBench } from "./sentry.ts";
+import { opsBench } from "./ops.ts";
 
 const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
@@ -15,6 +16,10 @@ const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help:
     help: "purge runs and ingest latency while purging N memberships [--memberships N]",
   },
   sentry: { run: sentryBench, help: "what error reporting costs a normal request [--requests N]" },
+  ops: {
+    run: opsBench,
+    help: "health, metrics and alerts endpoints with 100k cases [--cases N] [--requests N]",
+  },
 };
 
 const [name, ...args] = Deno.args;

@@ -63,6 +63,7 @@ export function dashboardEnv(overrides: Record<string, string> = {}) {
     WHOP_API_KEY: stackVar("WHOP_API_KEY"),
     WHOP_API_BASE_URL: stackVar("WHOP_API_BASE_URL"),
     ENCRYPTION_KEYS: stackVar("ENCRYPTION_KEYS"),
+    OPS_TOKEN: stackVar("OPS_TOKEN"),
     ...overrides,
   }));
 }

@@ -60,6 +60,7 @@ Deno.test("each server refuses to start without its configuration and names what
         WHOP_API_KEY: "key",
         WHOP_API_BASE_URL: "http://x/api/v1",
         ENCRYPTION_KEYS: TEST_KEYS,
+        OPS_TOKEN: "0123456789abcdef",
       })),
     /APP_ENV/,
   );

@@ -8,6 +8,7 @@ import { createFunctionApp } from "../_shared/function_app.ts";
 import { badRequest } from "../_shared/http.ts";
 import { createWhopClient } from "../_shared/whop/client.ts";
 import { type DispatchOptions, dispatchRound } from "./dispatcher.ts";
+import { envFlagOverride } from "../_shared/flag_env.ts";
 
 export const FUNCTION_NAME = "dispatch-notifications";
 
@@ -52,8 +53,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     breakerCooloffSeconds: positiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
   };
   // An environment variable can only force the scheduler off (ARCHITECTURE section 6).
-  const schedulerAllowed = env.get("SCHEDULER_ENABLED")?.trim() !== "false" &&
-    env.get("ROLLBACK_MODE")?.trim() !== "true";
+  const schedulerAllowed = envFlagOverride(env, "SCHEDULER_ENABLED") !== "forced_off";
 
   app.use("*", requireBearer(config.CRON_SECRET, "CRON_SECRET"));
   app.post("/", async (c) => {

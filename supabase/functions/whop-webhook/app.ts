@@ -12,6 +12,7 @@ import { EnvelopeError, normalizeWebhook } from "../_shared/whop/normalize.ts";
 import { parseWebhookSecrets, verifyWhopSignature } from "../_shared/whop/verify_signature.ts";
 import { createGuards, Rejection } from "./guards.ts";
 import { eventRow, storeEvent } from "./store_event.ts";
+import { envFlagOverride } from "../_shared/flag_env.ts";
 
 export const FUNCTION_NAME = "whop-webhook";
 
@@ -48,8 +49,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     dbTimeoutMs,
   );
   // An environment variable can only force processing off (ARCHITECTURE section 6).
-  const processingAllowed = env.get("WEBHOOK_PROCESSING_ENABLED")?.trim() !== "false" &&
-    env.get("ROLLBACK_MODE")?.trim() !== "true";
+  const processingAllowed = envFlagOverride(env, "WEBHOOK_PROCESSING_ENABLED") !== "forced_off";
 
   app.post("/", async (c) => {
     try {
