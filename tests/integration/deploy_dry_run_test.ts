@@ -155,7 +155,7 @@ Deno.test("the configuration check names the variable for each kind of problem",
     ],
     [
       "local alert webhook",
-      { ALERT_WEBHOOK_URL: "http://localhost:9999/hook" },
+      { ALERT_WEBHOOK_URL: "https://localhost:9999/hook" },
       /ALERT_WEBHOOK_URL points at this machine/,
     ],
     ["bad alert threshold", { OPS_QUEUE_DEPTH: "lots" }, /OPS_QUEUE_DEPTH/],
