@@ -1,8 +1,8 @@
 -- Nudge dispatch: the dispatcher claims due jobs in batches (FOR UPDATE SKIP LOCKED, with a lease
 -- so a crashed dispatcher's jobs are claimed again), records every attempt, and shares one circuit
 -- breaker per channel across all invocations. Rollout flags decide at claim time:
--- SCHEDULER_ENABLED off claims nothing; NOTIFICATIONS_ENABLED off for a company (or its nudges
--- paused) marks due jobs `suppressed`. The free-days incentive is a job of its own (scheduled with
+-- SCHEDULER_ENABLED off claims nothing (on for a share of companies: only their jobs);
+-- NOTIFICATIONS_ENABLED off for a company (or its nudges paused) marks due jobs `suppressed`. The free-days incentive is a job of its own (scheduled with
 -- the first nudge), so it is applied at most once per case, and Whop dedupes it by Idempotency-Key.
 
 create table public.circuit_breakers (
@@ -44,8 +44,10 @@ begin
   return query
   with due as (
     select j.id from public.job_queue j
-    where (j.status = 'pending' and j.scheduled_for <= p_now)
-       or (j.status = 'claimed' and j.lease_expires_at <= p_now)
+    where ((j.status = 'pending' and j.scheduled_for <= p_now)
+           or (j.status = 'claimed' and j.lease_expires_at <= p_now))
+      -- A percent rollout of the scheduler: other companies' jobs wait, unclaimed.
+      and private.flag_enabled('SCHEDULER_ENABLED', j.company_id)
     order by j.scheduled_for, j.id
     limit p_batch
     for update skip locked

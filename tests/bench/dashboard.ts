@@ -13,6 +13,7 @@
 import { createApp } from "../../web/app.ts";
 import { adminToken } from "../support/dashboard.ts";
 import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
+import { formatTable } from "../../scripts/lib/table.ts";
 
 const TARGET_P95_MS = 150;
 const TARGET_CSV_SECONDS = 5;
@@ -284,12 +285,5 @@ const fmt = (ms: number) => ms.toFixed(1);
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 
 function printTable(header: string[], rows: string[][]) {
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length))
-  );
-  const line = (cells: string[]) =>
-    "| " + cells.map((cell, i) => (cell ?? "").padEnd(widths[i])).join(" | ") + " |";
-  console.log(line(header));
-  console.log("| " + widths.map((width) => "-".repeat(width)).join(" | ") + " |");
-  for (const row of rows) console.log(line(row));
+  console.log(formatTable(header, rows));
 }
