@@ -88,6 +88,7 @@ function printChange(change: FlagChange) {
   const state = (flags: Flags, name: typeof FLAG_NAMES[number]) => {
     const flag = flags[name];
     if (!flag.enabled) return "off";
+    if (name === "ROLLBACK_MODE") return "on";
     return `on ${flag.rollout_percent}%` +
       (flag.company_allowlist.length ? ` +[${list(flag.company_allowlist)}]` : "");
   };
@@ -214,6 +215,8 @@ const commands: Record<string, Command> = {
           say("asking the dashboard for health and alerts");
           const [health, alerts] = await Promise.all([fetchHealth(), fetchAlerts()]);
           console.log(`\nhealth (${health.url}): ${describeHealth(health)}`);
+          const reasons = health.body?.reasons;
+          if (Array.isArray(reasons) && reasons.length) console.log(`  why: ${reasons.join("; ")}`);
           const checks = health.body?.checks as Record<string, { status?: string }> | undefined;
           if (checks && typeof checks === "object") {
             console.log(formatTable(
