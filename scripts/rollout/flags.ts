@@ -50,6 +50,12 @@ export function snapshot(flags: Flags): FlagSnapshot {
   })) as FlagSnapshot;
 }
 
+/** A flag's state with `change` applied (an undefined field leaves that field as it is). */
+export function applyChange(state: FlagState, change: Partial<FlagState>): FlagState {
+  const given = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
+  return { ...state, ...given };
+}
+
 const sameState = (a: FlagState, b: FlagState) =>
   a.enabled === b.enabled && a.rollout_percent === b.rollout_percent &&
   a.company_allowlist.join(",") === b.company_allowlist.join(",");
@@ -81,8 +87,7 @@ export async function changeFlags(
     for (const name of FLAG_NAMES) {
       const change = changes[name];
       if (!change) continue;
-      const given = Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined));
-      const next = { ...snapshot(before)[name], ...given } as FlagState;
+      const next = applyChange(snapshot(before)[name], change);
       if (sameState(next, before[name])) continue;
       changed.push(name);
       await tx`update public.feature_flags
