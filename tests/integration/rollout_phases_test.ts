@@ -90,6 +90,8 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
 
   try {
     await isolateQueue(sql, PREFIX);
+    // A known start whatever earlier test files left: everything off, no percentages, no lists.
+    await sql`update public.feature_flags set enabled = false, rollout_percent = 100, company_allowlist = '{}'`;
     // In both rollouts (bucket < 10), in the scheduler's 20% only, in neither, and one outside
     // both that the notifications allow-list names.
     const inside = await companyInBuckets(sql, 0, 10);
