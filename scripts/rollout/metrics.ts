@@ -40,15 +40,26 @@ export async function measureWindow(
       -- The rollout as configured, ignoring ROLLBACK_MODE (flag_enabled would say "off" for all).
       select f.enabled, f.rollout_percent, f.company_allowlist from public.feature_flags f
       where f.name = 'NOTIFICATIONS_ENABLED'
-    ), covered as (
-      select j.id, j.status, j.last_error, j.updated_at,
-             (select fl.enabled and (j.company_id = any (fl.company_allowlist)
-                                     or private.company_bucket(j.company_id) < fl.rollout_percent) from flag fl) as inside
+    ), decided as (
+      -- Jobs the scheduler decided about in the window, counted per company and outcome.
+      select j.company_id, j.status, j.updated_at >= ${activeSince} as active,
+             j.status = 'suppressed' and j.last_error = ${ROLLOUT_SUPPRESSION} as by_rollout, count(*)::int as n
       from public.job_queue j
-      where j.updated_at >= ${since}
+      where j.updated_at >= ${since} and j.status not in ('pending', 'cancelled')
+      group by 1, 2, 3, 4
+    ), covered as (
+      -- Whether the notifications rollout covers each of those companies: once per company.
+      select c.company_id, (select fl.enabled and (c.company_id = any (fl.company_allowlist)
+                                                  or private.company_bucket(c.company_id) < fl.rollout_percent)
+                            from flag fl) as inside
+      from (select distinct company_id from decided) c
     ), attempts as (
       select a.status, count(*)::int as n from public.notification_attempts a
       where a.created_at >= ${activeSince} group by a.status
+    ), overdue as (
+      select j.company_id, count(*)::int as n from public.job_queue j
+      where j.status = 'pending' and j.scheduled_for < now() - make_interval(mins => ${overdueMinutes})
+      group by 1
     )
     select
       (select count(*)::int from public.events e where e.received_at >= ${since}) as events_received,
@@ -56,21 +67,19 @@ export async function measureWindow(
         as events_processed,
       (select count(*)::int from public.events e where e.processed_at >= ${activeSince}) as events_processed_since,
       (select count(*)::int from public.recovery_cases rc where rc.created_at >= ${since}) as cases_opened,
-      (select count(*)::int from covered c
-       where c.updated_at >= ${activeSince} and c.status not in ('pending', 'cancelled')) as jobs_dispatched_since,
+      (select coalesce(sum(n), 0)::int from decided where active) as jobs_dispatched_since,
       (select coalesce(sum(n), 0)::int from attempts) as attempts_since,
       (select coalesce(sum(n), 0)::int from attempts where status = 'sent') as sent,
       (select coalesce(sum(n), 0)::int from attempts where status = 'retry') as retried,
       (select coalesce(sum(n), 0)::int from attempts where status = 'failed') as failed,
       (select coalesce(sum(n), 0)::int from attempts where status = 'dead') as dead,
-      (select count(*)::int from covered c where c.status = 'sent' and not c.inside) as sent_outside_rollout,
-      (select count(*)::int from covered c
-       where c.status = 'suppressed' and c.last_error = ${ROLLOUT_SUPPRESSION} and c.inside) as suppressed_inside_rollout,
-      (select count(*)::int from covered c
-       where c.status = 'suppressed' and c.last_error = ${ROLLOUT_SUPPRESSION} and not c.inside)
-        as suppressed_outside_rollout,
-      (select count(*)::int from public.job_queue j
-       where j.status = 'pending' and j.scheduled_for < now() - make_interval(mins => ${overdueMinutes})
-         and private.flag_enabled('SCHEDULER_ENABLED', j.company_id)) as overdue_jobs`;
+      (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
+       where d.status = 'sent' and not c.inside) as sent_outside_rollout,
+      (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
+       where d.by_rollout and c.inside) as suppressed_inside_rollout,
+      (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
+       where d.by_rollout and not c.inside) as suppressed_outside_rollout,
+      (select coalesce(sum(o.n), 0)::int from overdue o
+       where private.flag_enabled('SCHEDULER_ENABLED', o.company_id)) as overdue_jobs`;
   return row as WindowMetrics;
 }

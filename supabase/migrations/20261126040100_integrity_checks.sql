@@ -54,20 +54,31 @@ declare
   v_violations bigint;
 begin
   -- The plan's daily SQL: what arrived per day in the three core tables.
+  -- One pass over each table, grouped by UTC day (a day with no rows still gets its zeros).
+  with bounds as (
+    select (p_since at time zone 'UTC')::date as first_day,
+           ((p_since at time zone 'UTC')::date)::timestamp at time zone 'UTC' as first_start
+  ), days as (
+    select g.day::date as day
+    from bounds b, generate_series(b.first_day, (now() at time zone 'UTC')::date, interval '1 day') as g(day)
+  ), ev as (
+    select (e.created_at at time zone 'UTC')::date as day, count(*) as n
+    from public.events e, bounds b where e.created_at >= b.first_start group by 1
+  ), rc as (
+    select (c.created_at at time zone 'UTC')::date as day, count(*) as n
+    from public.recovery_cases c, bounds b where c.created_at >= b.first_start group by 1
+  ), jq as (
+    select (j.created_at at time zone 'UTC')::date as day, count(*) as n
+    from public.job_queue j, bounds b where j.created_at >= b.first_start group by 1
+  )
   select coalesce(jsonb_agg(jsonb_build_object(
-           'day', d.day,
-           'events', (select count(*) from public.events e
-                      where e.created_at >= d.day_start and e.created_at < d.day_start + interval '1 day'),
-           'recovery_cases', (select count(*) from public.recovery_cases rc
-                              where rc.created_at >= d.day_start and rc.created_at < d.day_start + interval '1 day'),
-           'job_queue', (select count(*) from public.job_queue j
-                         where j.created_at >= d.day_start and j.created_at < d.day_start + interval '1 day')
+           'day', d.day, 'events', coalesce(ev.n, 0), 'recovery_cases', coalesce(rc.n, 0), 'job_queue', coalesce(jq.n, 0)
          ) order by d.day), '[]')
   into v_daily
-  from (
-    select g.day::date as day, g.day at time zone 'UTC' as day_start
-    from generate_series((p_since at time zone 'UTC')::date, (now() at time zone 'UTC')::date, interval '1 day') as g(day)
-  ) d;
+  from days d
+  left join ev on ev.day = d.day
+  left join rc on rc.day = d.day
+  left join jq on jq.day = d.day;
 
   insert into public.integrity_runs (source, since, status, daily_counts)
   values (p_source, p_since, 'pass', v_daily)

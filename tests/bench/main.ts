@@ -1,12 +1,17 @@
 // Benchmarks: `deno task bench <name> [options]`. Each prints its figures; BENCHMARKS.md records them.
 import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
+import { integrityBench } from "./integrity.ts";
 
 const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
   dashboard: {
     run: dashboardBench,
     help: "overview, cases page, CSV with 100k cases [--cases N] [--requests N]",
+  },
+  integrity: {
+    run: integrityBench,
+    help: "integrity checks and verify's window metrics over 100k cases [--cases N] [--runs N]",
   },
 };
 
