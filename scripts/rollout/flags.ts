@@ -108,10 +108,13 @@ export async function changeFlags(
   }) as FlagChange;
 }
 
-/** Flags that this shell's environment forces off (the functions read the same variables). */
+/** Flag variables set in this shell and what they do: only `false` (or ROLLBACK_MODE `true`) forces
+ * anything, and the functions read the same names from their own environment. */
 export function environmentOverrides(env: { get(name: string): string | undefined } = Deno.env): string[] {
   return FLAG_NAMES.flatMap((name) => {
     const value = env.get(name)?.trim();
-    return value === undefined || value === "" ? [] : [`${name}=${value}`];
+    if (value === undefined || value === "") return [];
+    const forces = name === "ROLLBACK_MODE" ? value === "true" : value === "false";
+    return [`${name}=${value} (${forces ? "forces processing off" : "no effect"})`];
   });
 }

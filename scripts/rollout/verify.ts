@@ -62,7 +62,10 @@ const shareAtLeast = (name: string, part: number, whole: number, min: number): C
 export async function defaultSince(sql: Sql, phase: VerifiablePhase): Promise<Date> {
   const flags = await readFlags(sql);
   const lastChange = new Date(Math.max(...Object.values(flags).map((flag) => flag.updated_at.getTime())));
-  if (currentPhase(flags) === phase) return lastChange;
+  if (currentPhase(flags) === phase) {
+    // Phase commands during a rollback only prepare the resume; the rollback began with its flag.
+    return phase === "rollback" ? flags.ROLLBACK_MODE.updated_at : lastChange;
+  }
   const [entered] = await sql<{ created_at: Date }[]>`
     select created_at from public.audit_log
     where company_id is null and action = any (${PHASE_ACTIONS[phase]})

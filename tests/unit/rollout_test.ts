@@ -2,7 +2,13 @@
 // and the validation of percentages, company ids and options.
 import assert from "node:assert/strict";
 import { parseArgs } from "../../scripts/rollout/args.ts";
-import { applyChange, type FlagName, type Flags, type FlagState } from "../../scripts/rollout/flags.ts";
+import {
+  applyChange,
+  environmentOverrides,
+  type FlagName,
+  type Flags,
+  type FlagState,
+} from "../../scripts/rollout/flags.ts";
 import {
   currentPhase,
   darkLaunch,
@@ -115,4 +121,17 @@ Deno.test("percentages, company ids and options are validated", () => {
   );
   assert.throws(() => parseArgs(["--companies"], { companies: "string" }, ""), /--companies needs a value/);
   assert.throws(() => parseArgs(["--nope"], {}, ""), /unknown option "--nope"/);
+});
+
+Deno.test("flag variables in the shell are shown with what they do", () => {
+  const env = new Map([["SCHEDULER_ENABLED", "false"], ["NOTIFICATIONS_ENABLED", "true"], [
+    "ROLLBACK_MODE",
+    "true",
+  ]]);
+  assert.deepEqual(environmentOverrides(env), [
+    "SCHEDULER_ENABLED=false (forces processing off)",
+    "NOTIFICATIONS_ENABLED=true (no effect)",
+    "ROLLBACK_MODE=true (forces processing off)",
+  ]);
+  assert.deepEqual(environmentOverrides(new Map()), []);
 });
