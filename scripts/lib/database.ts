@@ -1,8 +1,9 @@
 // How the command-line tools reach the database: DATABASE_URL, or the running local stack's
-// (.local/stack.env, written by scripts/dev.sh), with an error that says what to do when neither
-// is there or the database does not answer.
+// (./stack_env.ts), with an error that says what to do when neither is there or the database does
+// not answer.
 import postgres from "postgres";
 import { describeDbError } from "../../supabase/functions/_shared/db.ts";
+import { envOrLocalStack } from "./stack_env.ts";
 
 /** A connection pool or a transaction: queries run the same on both. */
 export type Sql = postgres.Sql | postgres.TransactionSql;
@@ -15,15 +16,8 @@ export class CliError extends Error {
 }
 
 export async function databaseUrl(): Promise<string> {
-  const fromEnv = Deno.env.get("DATABASE_URL")?.trim();
-  if (fromEnv) return fromEnv;
-  try {
-    const file = await Deno.readTextFile(new URL("../../.local/stack.env", import.meta.url));
-    const line = file.split("\n").find((l) => l.startsWith("DATABASE_URL="));
-    if (line) return line.slice("DATABASE_URL=".length).trim();
-  } catch {
-    // no local stack
-  }
+  const url = (await envOrLocalStack("DATABASE_URL"))?.trim();
+  if (url) return url;
   throw new CliError(
     "DATABASE_URL is not set (and no local stack was found in .local/stack.env). Set it to the database's URL.",
   );

@@ -2,6 +2,7 @@
 import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
 import { integrityBench } from "./integrity.ts";
+import { retentionBench } from "./retention.ts";
 
 const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
@@ -12,6 +13,10 @@ const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help:
   integrity: {
     run: integrityBench,
     help: "integrity checks and verify's window metrics over 100k cases [--cases N] [--runs N]",
+  },
+  retention: {
+    run: retentionBench,
+    help: "purge runs and ingest latency while purging N memberships [--memberships N]",
   },
 };
 

@@ -395,3 +395,53 @@ Deno.test("overview: cases only outside the range show zeros and a quiet chart, 
     assert.doesNotMatch(html, /No recovery cases yet/);
   });
 });
+
+Deno.test("overview: daily rollups give the same figures as live rows, and keep history after rows are purged", async () => {
+  await withOverview(async ({ sql, get }) => {
+    const companyId = uniqueCompany("ovr");
+    await seedCompany(sql, companyId, CASES, JOBS);
+    const live = { 30: await get(companyId), 90: await get(companyId, "?range=90") };
+    const figures = (html: string) => ({
+      open: tileValue(html, "open_cases"),
+      recovered: tileValue(html, "recovered_cases"),
+      rate: tileValue(html, "recovery_rate"),
+      revenue: money(html, "recovered_revenue"),
+      atRisk: money(html, "revenue_at_risk"),
+      attribution: attribution(html),
+      days: chartDays(html),
+      funnel: funnel(html),
+    });
+
+    // First refresh: every day up to yesterday in the company's zone is rolled up.
+    const [{ written }] = await sql<{ written: number }[]>`
+      select private.refresh_daily_stats(${companyId}) as written`;
+    assert.ok(written > 5, `rollup rows written: ${written}`);
+    const [{ through, yesterday }] = await sql<{ through: string; yesterday: string }[]>`
+      select through::text as through, ((now() at time zone ${TIME_ZONE})::date - 1)::text as yesterday
+      from public.daily_stats_watermarks where company_id = ${companyId}`;
+    assert.equal(through, yesterday);
+    for (const range of [30, 90] as const) {
+      const query = range === 90 ? "?range=90" : "";
+      assert.deepEqual(figures(await get(companyId, query)), figures(live[range]), `${range} days`);
+    }
+
+    // A stale watermark (the hourly refresh stopped 20 days ago): the rest is computed live.
+    await sql`update public.daily_stats_watermarks set through = through - 20 where company_id = ${companyId}`;
+    await sql`delete from public.daily_company_stats
+              where company_id = ${companyId} and day > (select through from public.daily_stats_watermarks
+                                                          where company_id = ${companyId})`;
+    assert.deepEqual(figures(await get(companyId, "?range=90")), figures(live[90]));
+    // The next refresh fills the gap, not only the last week.
+    await sql`select private.refresh_daily_stats(${companyId})`;
+    assert.deepEqual(figures(await get(companyId, "?range=90")), figures(live[90]));
+
+    // Retention purges closed cases (with their nudges and clicks); the history stays. Only the
+    // right-now figures, which count open cases, may change, and these are untouched here.
+    await sql`delete from public.recovery_cases
+              where company_id = ${companyId} and status <> 'open'
+                and closed_at < (${yesterday}::date)::timestamp at time zone ${TIME_ZONE}`;
+    const purged = await get(companyId, "?range=90");
+    assert.deepEqual(figures(purged), figures(live[90]));
+    assert.equal(tileValue(purged, "recovered_cases"), "4", "recoveries of purged cases still count");
+  });
+});

@@ -84,5 +84,5 @@ Deno.test("rollout status: an unreachable dashboard and a missing OPS_TOKEN are 
     /health \(http:\/\/127\.0\.0\.1:\d+\/api\/health\): unreachable \(connection failed\)/,
   );
   assert.match(result.stdout, /alerts \(.*\): not fetched: OPS_TOKEN is not set/);
-  assert.match(result.stdout, /\| WEBHOOK_PROCESSING_ENABLED \|/);
+  assert.match(result.stdout, /^WEBHOOK_PROCESSING_ENABLED +(on|off) /m);
 });

@@ -1,5 +1,4 @@
-// Runs one of the project's `deno task` command-line tools as a subprocess, the way an operator
-// does, against the test stack.
+// Runs a `deno task` CLI of the project the way an operator does, against the test stack.
 import { stack, stackVar } from "./stack.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -21,6 +20,7 @@ export async function runTask(
     args: ["task", "--quiet", task, ...args],
     cwd: root,
     env: { DATABASE_URL: stack.databaseUrl, DENO_NO_PACKAGE_JSON: "1", ...env },
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();

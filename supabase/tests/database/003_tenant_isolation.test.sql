@@ -21,6 +21,10 @@ insert into public.members (company_id, user_id, email_ciphertext, last_event_at
 values ('biz_iso_a', 'user_same', 'v1.k1.iv.ct', now()), ('biz_iso_b', 'user_same', 'v1.k1.iv.ct', now());
 insert into public.link_clicks (company_id, case_id)
 select company_id, id from public.recovery_cases where company_id in ('biz_iso_a', 'biz_iso_b');
+insert into public.daily_company_stats (company_id, day, cases_opened)
+values ('biz_iso_a', '2026-01-01', 1), ('biz_iso_b', '2026-01-01', 2);
+insert into public.daily_stats_watermarks (company_id, through)
+values ('biz_iso_a', '2026-01-01'), ('biz_iso_b', '2026-01-01');
 
 -- A row of company B per tenant table, as company A's user would try to insert it.
 create temp table insert_attempts (table_name text primary key, row_json jsonb not null);
@@ -33,7 +37,9 @@ insert into insert_attempts values
   ('notification_attempts', jsonb_build_object('job_id', (select id from public.job_queue where company_id = 'biz_iso_b'), 'company_id', 'biz_iso_b', 'status', 'sent')),
   ('audit_log', '{"company_id": "biz_iso_b", "actor": "user_a", "action": "forged"}'),
   ('members', '{"company_id": "biz_iso_b", "user_id": "user_new", "last_event_at": "2026-01-01T00:00:00Z"}'),
-  ('link_clicks', '{"company_id": "biz_iso_b", "case_id": "00000000-0000-4000-8000-00000000000b"}');
+  ('link_clicks', '{"company_id": "biz_iso_b", "case_id": "00000000-0000-4000-8000-00000000000b"}'),
+  ('daily_company_stats', '{"company_id": "biz_iso_b", "day": "2026-01-02"}'),
+  ('daily_stats_watermarks', '{"company_id": "biz_iso_b", "through": "2026-01-02"}');
 grant select on insert_attempts to authenticated, anon;
 
 create temp table tenant_tables as

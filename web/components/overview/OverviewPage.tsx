@@ -72,10 +72,11 @@ export function OverviewPage({ data, base }: { data: Overview; base: string }) {
       <section class="card ov-section" aria-labelledby="ov-funnel-heading">
         <h2 id="ov-funnel-heading">Nudge funnel by step</h2>
         <p class="muted ov-lead">
-          Scheduled nudges (push and DM) sent in{" "}
-          {range}, by step of your schedule. Clicks and recoveries count each case once per step; clicks from
-          bots and link previews are not counted. A case recovered after its third nudge also counts as
-          recovered after the first two.
+          By step of your schedule, what happened in{" "}
+          {range}: scheduled nudges (push and DM) sent, cases that first clicked a link of that step, and
+          cases recovered after that step had gone out. Each case counts once per step; clicks from bots and
+          link previews are not counted. A case recovered after its third nudge also counts as recovered after
+          the first two.
         </p>
         <NudgeFunnel funnel={data.funnel} rangeDays={data.rangeDays} />
       </section>
