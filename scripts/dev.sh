@@ -46,6 +46,8 @@ if [ ! -f "$pg_dir/data/PG_VERSION" ]; then
   say "Creating the dev Postgres cluster in $pg_dir"
   cluster_init "$pg_dir" dev
 fi
+# Clusters created before WAL archiving existed get it now (it needs a restart when already running).
+ensure_wal_archiving "$pg_dir"
 if ! cluster_running "$pg_dir"; then
   say "Starting Postgres on 127.0.0.1:$DB_PORT"
   cluster_start "$pg_dir" "$DB_PORT"

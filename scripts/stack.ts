@@ -4,6 +4,7 @@
 //   deno run -A scripts/stack.ts [--logs DIR] [--quiet]
 // Configuration comes from the environment (scripts/dev.sh and scripts/test.sh set it).
 import { readPort } from "../supabase/functions/_shared/config.ts";
+import { log } from "../supabase/functions/_shared/log.ts";
 
 interface Service {
   name: string;
@@ -68,12 +69,12 @@ function startDispatchCadence() {
     try {
       const response = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${secret}` } });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) console.error(`dispatch    | HTTP ${response.status} ${JSON.stringify(body)}`);
+      if (!response.ok) log.error("dispatch round failed", { status: response.status, answer: body });
       else if (body.claimed || body.suppressed || body.skipped || body.cancelled) {
-        console.log(`dispatch    | ${JSON.stringify(body)}`);
+        log.info("dispatch round", body);
       }
     } catch (error) {
-      if (!stopping) console.error(`dispatch    | ${(error as Error).message}`);
+      if (!stopping) log.error("dispatch round failed", { error });
     } finally {
       running = false;
     }

@@ -5,6 +5,8 @@ import { type EnvReader, readAppEnv, requireEnv } from "../supabase/functions/_s
 import { createDb } from "../supabase/functions/_shared/db.ts";
 import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
 import { handleNotFound } from "../supabase/functions/_shared/http.ts";
+import { registerSecrets } from "../supabase/functions/_shared/log.ts";
+import { errorReporting } from "../supabase/functions/_shared/sentry.ts";
 import { createWhopClient } from "../supabase/functions/_shared/whop/client.ts";
 import { handleErrorWithPages } from "./lib/error_page.tsx";
 import { createWhopAuth } from "./lib/whop_auth.ts";
@@ -26,6 +28,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     "WHOP_API_BASE_URL",
     "ENCRYPTION_KEYS",
   ]);
+  registerSecrets(env);
   const appEnv = readAppEnv(env);
   const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
   const whop = createWhopClient({
@@ -37,6 +40,7 @@ export async function createApp(env: EnvReader = Deno.env) {
   const sql = createDb(config.DATABASE_URL, { max: POOL_MAX, applicationName: "dashboard" });
 
   const app = new Hono();
+  app.use("*", errorReporting("dashboard", env));
   app.onError(handleErrorWithPages);
   app.notFound(handleNotFound);
   app.route("/", recoveryLinkRoutes(sql, config.LINK_SIGNING_KEY)); // first, to keep its no-referrer

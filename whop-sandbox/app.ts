@@ -6,6 +6,7 @@ import type { JWK } from "jose";
 import type { RestEnv, SandboxContext } from "./context.ts";
 import { controlRoutes } from "./control.ts";
 import { applyFixtures, type FixturesInput } from "./fixtures.ts";
+import { log } from "../supabase/functions/_shared/log.ts";
 import { delay, jsonResponse, whopError } from "./http.ts";
 import { jwksDocument, loadSigningKey, mintUserToken, type SigningKey, type UserTokenInput } from "./jwks.ts";
 import { registerMembershipRoutes } from "./rest_memberships.ts";
@@ -85,7 +86,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.route("/", rest);
   app.notFound((c) => whopError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err) => {
-    console.error("whop-sandbox: unhandled error", err);
+    log.error("whop-sandbox: unhandled error", { error: err });
     return whopError(500, "internal_server_error", "The sandbox failed to handle this request.");
   });
 

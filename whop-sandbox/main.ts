@@ -4,6 +4,7 @@
 // signs), WHOP_WEBHOOK_TARGET_URL (default: the local functions gateway's whop-webhook), FUNCTIONS_PORT,
 // WHOP_SANDBOX_PRIVATE_JWK (optional fixed ES256 key, JSON), WHOP_SANDBOX_FIXTURES (optional JSON file).
 import type { JWK } from "jose";
+import { log } from "../supabase/functions/_shared/log.ts";
 import { stopOnSignal } from "../supabase/functions/_shared/shutdown.ts";
 import { createSandbox } from "./app.ts";
 import type { FixturesInput } from "./fixtures.ts";
@@ -32,7 +33,7 @@ await sandbox.ready;
 const server = Deno.serve({
   port,
   hostname: "127.0.0.1",
-  onListen: ({ hostname, port }) => console.log(`whop-sandbox listening on http://${hostname}:${port}`),
+  onListen: ({ hostname, port }) => log.info(`whop-sandbox listening on http://${hostname}:${port}`),
 }, sandbox.app.fetch);
 
 stopOnSignal(server);

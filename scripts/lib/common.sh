@@ -214,6 +214,34 @@ cluster_init() {
       echo "full_page_writes = off"
     fi
   } | as_pg_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+  # A throwaway test cluster has nothing worth recovering; every other one archives its WAL.
+  [ "$kind" = test ] || ensure_wal_archiving "$dir"
+}
+
+# Where a cluster's completed WAL segments are copied (inside DIR, so the postgres OS user owns it).
+wal_archive_dir() { echo "$1/wal_archive"; }
+
+# ensure_wal_archiving DIR: turns WAL archiving on in DIR's configuration when it is not yet (dev
+# clusters made before it existed). It takes effect at the next start, so `deno task pitr` can
+# restore a base backup to any later moment.
+ensure_wal_archiving() {
+  local dir="$1" conf="$1/data/postgresql.conf" archive
+  archive="$(wal_archive_dir "$dir")"
+  if [ ! -d "$archive" ]; then
+    mkdir -p "$archive"
+    is_root && chown postgres:postgres "$archive"
+  fi
+  grep -q "^archive_mode = on" "$conf" && return 0
+  {
+    echo "# WAL archiving for point-in-time recovery (deno task pitr)"
+    echo "wal_level = replica"
+    echo "archive_mode = on"
+    # Never overwrite a segment already archived (PostgreSQL's documented recipe).
+    echo "archive_command = 'test ! -f \"$archive/%f\" && cp \"%p\" \"$archive/%f\"'"
+  } | as_pg_owner tee -a "$conf" >/dev/null
+  if cluster_running "$dir"; then
+    warn "WAL archiving was turned on for $dir; it starts when Postgres restarts (stop dev.sh and run it again)."
+  fi
 }
 
 cluster_running() { [ -f "$1/data/postmaster.pid" ] && as_pg_owner "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1; }

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { type EnvReader, readPort } from "../../supabase/functions/_shared/config.ts";
 import { errorBody } from "../../supabase/functions/_shared/http.ts";
+import { log } from "../../supabase/functions/_shared/log.ts";
 import { stopOnSignal } from "../../supabase/functions/_shared/shutdown.ts";
 
 interface FunctionApp {
@@ -77,8 +78,8 @@ if (import.meta.main) {
     { hostname: "127.0.0.1", port, onListen: () => {} },
     (request, info) => gateway.fetch(request, info.remoteAddr.hostname),
   );
-  console.log(
-    `functions gateway listening on http://127.0.0.1:${port}/functions/v1 (${gateway.functions.join(", ")})`,
-  );
+  log.info(`functions gateway listening on http://127.0.0.1:${port}/functions/v1`, {
+    functions: gateway.functions,
+  });
   stopOnSignal(server, gateway.close);
 }

@@ -3,6 +3,7 @@ import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
 import { integrityBench } from "./integrity.ts";
 import { retentionBench } from "./retention.ts";
+import { sentryBench } from "./sentry.ts";
 
 const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   "dev-startup": { run: devStartup, help: "scripts/dev.sh time to ready, new and reused cluster [--runs N]" },
@@ -18,6 +19,7 @@ const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help:
     run: retentionBench,
     help: "purge runs and ingest latency while purging N memberships [--memberships N]",
   },
+  sentry: { run: sentryBench, help: "what error reporting costs a normal request [--requests N]" },
 };
 
 const [name, ...args] = Deno.args;

@@ -82,10 +82,11 @@ export class DevScript {
   readonly child: Deno.ChildProcess;
   readonly done: Promise<void>;
 
-  constructor(env: Record<string, string>) {
+  /** `command` defaults to scripts/dev.sh; the stack runner (scripts/stack.ts) is driven the same way. */
+  constructor(env: Record<string, string>, readonly command: string[] = ["bash", "scripts/dev.sh"]) {
     // Its own process group (setsid), so that a failed test can stop everything dev.sh started.
     this.child = new Deno.Command("setsid", {
-      args: ["bash", "scripts/dev.sh"],
+      args: command,
       cwd: root,
       env,
       clearEnv: true,
@@ -96,6 +97,10 @@ export class DevScript {
     this.done = Promise.all([this.collect(this.child.stdout), this.collect(this.child.stderr)]).then(
       () => {},
     );
+  }
+
+  get name() {
+    return this.command.find((part) => part.startsWith("scripts/")) ?? this.command.join(" ");
   }
 
   private async collect(stream: ReadableStream<Uint8Array>) {
@@ -110,7 +115,7 @@ export class DevScript {
     while (!this.output.includes(text)) {
       if (exited || Date.now() > deadline) {
         throw new Error(
-          `dev.sh did not print "${text}" (${exited ? "it exited" : "timeout"}):\n${this.output}`,
+          `${this.name} did not print "${text}" (${exited ? "it exited" : "timeout"}):\n${this.output}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -144,7 +149,7 @@ export class DevScript {
       new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutMs)),
     ]);
     clearTimeout(timer);
-    assert.ok(status, `dev.sh did not stop within ${timeoutMs / 1000} s after Ctrl-C`);
+    assert.ok(status, `${this.name} did not stop within ${timeoutMs / 1000} s after Ctrl-C`);
     await this.done;
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { log, redact, redactText } from "../../supabase/functions/_shared/log.ts";
+import { log, redact, redactText, registerSecrets } from "../../supabase/functions/_shared/log.ts";
 
 Deno.test("redactText removes emails, bearer tokens, Whop secrets and URL passwords", () => {
   const text = redactText(
@@ -46,4 +46,42 @@ Deno.test("the logger writes one JSON line without the sensitive values", () => 
   assert.equal(entry.token, "[redacted]");
   assert.equal(entry.company_id, "biz_1");
   assert.ok(!lines[0].includes("t0k3n"));
+});
+
+Deno.test("redactText removes JWTs, secret assignments, key ring entries, raw hex keys and configured secrets", () => {
+  const jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJlLWJ5dGVz";
+  const hexKey = "9f".repeat(32);
+  const ringKey = "k1:" + btoa("x".repeat(32));
+  registerSecrets(new Map([["WHOP_API_KEY", "apik_Plain-Looking-Value"], ["ENCRYPTION_KEYS", ringKey]]));
+  const text = redactText(
+    `token ${jwt}; CRON_SECRET=abc123secret OPS_TOKEN="quoted value" key ${hexKey} ring ${ringKey} ` +
+      "called with apik_Plain-Looking-Value",
+  );
+  for (const leaked of [jwt, "abc123secret", "quoted value", hexKey, ringKey.slice(3), "apik_Plain"]) {
+    assert.ok(!text.includes(leaked), leaked);
+  }
+  assert.match(text, /CRON_SECRET=\[redacted\]/);
+  assert.match(text, /\[jwt\]/);
+  // Ids and short hashes stay readable.
+  assert.equal(
+    redactText("case 42 of biz_abc user_9f8e membership mem_0123456789abcdef"),
+    "case 42 of biz_abc user_9f8e membership mem_0123456789abcdef",
+  );
+});
+
+Deno.test("redact hides names under any of their usual keys", () => {
+  const out = redact({
+    first_name: "Ada",
+    lastName: "Lovelace",
+    display_name: "ada",
+    phone: "+1 555",
+    id: "u",
+  });
+  assert.deepEqual(out, {
+    first_name: "[redacted]",
+    lastName: "[redacted]",
+    display_name: "[redacted]",
+    phone: "[redacted]",
+    id: "u",
+  });
 });
