@@ -1,6 +1,7 @@
 // Benchmarks: `deno task bench <name> [options]`. Each prints its figures; BENCHMARKS.md records them.
 import { dashboardBench } from "./dashboard.ts";
 import { devStartup } from "./dev_startup.ts";
+import { integrityBench } from "./integrity.ts";
 import { retentionBench } from "./retention.ts";
 import { sentryBench } from "./sentry.ts";
 import { opsBench } from "./ops.ts";
@@ -10,6 +11,10 @@ const benchmarks: Record<string, { run: (args: string[]) => Promise<void>; help:
   dashboard: {
     run: dashboardBench,
     help: "overview, cases page, CSV with 100k cases [--cases N] [--requests N]",
+  },
+  integrity: {
+    run: integrityBench,
+    help: "integrity checks and verify's window metrics over 100k cases [--cases N] [--runs N]",
   },
   retention: {
     run: retentionBench,

@@ -3,24 +3,10 @@
 // changes nothing. ROLLBACK_MODE forces processing off like the flag does.
 import assert from "node:assert/strict";
 import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
-import { stack } from "../support/stack.ts";
 import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
+import { runTask } from "../support/cli.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
-
-async function reprocess(...args: string[]) {
-  const output = await new Deno.Command("deno", {
-    args: ["task", "--quiet", "reprocess", ...args],
-    cwd: root,
-    env: { DATABASE_URL: stack.databaseUrl, DENO_NO_PACKAGE_JSON: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: output.code,
-    text: new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr),
-  };
-}
+const reprocess = (...args: string[]) => runTask("reprocess", args);
 
 Deno.test("processing off stores without processing; reprocess catches up in event-time order, idempotently", async () => {
   await withWebhookApp(async ({ send, sql }) => {

@@ -1,0 +1,81 @@
+-- The scheduler's percent rollout per company: `ramp scheduler <percent>` turns SCHEDULER_ENABLED on
+-- for a share of companies (stable hash) and an allow-list. claim_due_jobs checked the flag only
+-- globally, so the share was ignored; now jobs of companies outside the rollout wait, unclaimed
+-- (neither sent nor suppressed), until the scheduler reaches them. Otherwise unchanged.
+
+-- Returns every job it decided about: `claimed` ones carry what sending needs; `suppressed`,
+-- `skipped` and `cancelled` ones are final already and only reported.
+create or replace function public.claim_due_jobs(
+  p_worker text, p_batch integer default 100, p_lease_seconds integer default 120, p_now timestamptz default now()
+)
+returns table (
+  job_id bigint, status text, case_id uuid, company_id text, channel text, step smallint, origin text,
+  attempts integer, membership_id text, user_id text, experience_id text, templates jsonb,
+  incentive_free_days smallint, amount_minor bigint, currency text, company_title text,
+  member_name_ciphertext text, recovery_url text, manage_url text, note text
+)
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if not private.flag_enabled('SCHEDULER_ENABLED') then
+    return;
+  end if;
+  return query
+  with due as (
+    select j.id from public.job_queue j
+    where ((j.status = 'pending' and j.scheduled_for <= p_now)
+           or (j.status = 'claimed' and j.lease_expires_at <= p_now))
+      -- A percent rollout of the scheduler: other companies' jobs wait, unclaimed.
+      and private.flag_enabled('SCHEDULER_ENABLED', j.company_id)
+    order by j.scheduled_for, j.id
+    limit p_batch
+    for update skip locked
+  ), decided as (
+    select due.id,
+      case
+        when rc.status <> 'open' then 'cancelled'
+        when s.nudges_paused then 'suppressed'
+        when not private.flag_enabled('NOTIFICATIONS_ENABLED', rc.company_id) then 'suppressed'
+        when j.channel = 'push' and not s.push_enabled then 'skipped'
+        when j.channel = 'dm' and not s.dm_enabled then 'skipped'
+        when j.channel = 'push' and s.experience_id is null then 'skipped'
+        when j.channel = 'incentive' and s.incentive_free_days = 0 then 'skipped'
+        else 'claimed'
+      end as next_status,
+      case
+        when rc.status <> 'open' then 'case closed'
+        when s.nudges_paused then 'nudges paused by the creator'
+        when not private.flag_enabled('NOTIFICATIONS_ENABLED', rc.company_id) then 'notifications are off for this company'
+        when j.channel = 'push' and not s.push_enabled then 'push turned off in settings'
+        when j.channel = 'dm' and not s.dm_enabled then 'direct messages turned off in settings'
+        when j.channel = 'push' and s.experience_id is null
+          then 'no experience_id: Whop only delivers member pushes through an experience'
+        when j.channel = 'incentive' and s.incentive_free_days = 0 then 'incentive turned off'
+      end as why
+    from due
+    join public.job_queue j on j.id = due.id
+    join public.recovery_cases rc on rc.id = j.case_id
+    join public.company_settings s on s.company_id = j.company_id
+  ), updated as (
+    update public.job_queue j set
+      status = d.next_status,
+      claimed_by = case when d.next_status = 'claimed' then p_worker end,
+      lease_expires_at = case when d.next_status = 'claimed' then p_now + make_interval(secs => p_lease_seconds) end,
+      attempts = j.attempts + (d.next_status = 'claimed')::integer,
+      last_error = coalesce(d.why, j.last_error)
+    from decided d
+    where j.id = d.id
+    returning j.id, j.status, j.case_id, j.company_id, j.channel, j.step, j.origin, j.attempts, d.why
+  )
+  select u.id, u.status, u.case_id, u.company_id, u.channel, u.step, u.origin, u.attempts,
+         rc.membership_id, rc.user_id, s.experience_id, s.templates, s.incentive_free_days,
+         rc.amount_at_risk_minor, rc.currency, c.title, m.name_ciphertext, rc.recovery_url, rc.manage_url, u.why
+  from updated u
+  join public.recovery_cases rc on rc.id = u.case_id
+  join public.company_settings s on s.company_id = u.company_id
+  join public.companies c on c.company_id = u.company_id
+  left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
+  order by u.id;
+end
+$$;
