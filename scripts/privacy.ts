@@ -6,8 +6,9 @@
 // local stack). Progress and the summary go to stderr when the export itself goes to stdout.
 import { ConfigError } from "../supabase/functions/_shared/config.ts";
 import { DecryptionError, type KeyRing, loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
-import { createDb, type Sql } from "../supabase/functions/_shared/db.ts";
+import type { Sql } from "../supabase/functions/_shared/db.ts";
 import { redactText } from "../supabase/functions/_shared/log.ts";
+import { CliError, connectDatabase } from "./lib/database.ts";
 import { envOrLocalStack } from "./lib/stack_env.ts";
 import { formatTable } from "./lib/table.ts";
 import {
@@ -95,12 +96,8 @@ function fail(message: string, code = 1): never {
 }
 
 async function connect(): Promise<{ sql: Sql; ring: KeyRing }> {
-  const url = await envOrLocalStack("DATABASE_URL") ??
-    fail(
-      "DATABASE_URL is not set (and no local stack was found in .local/stack.env). Set it to the database's URL.",
-    );
   const ring = await loadKeyRing(await envOrLocalStack("ENCRYPTION_KEYS") ?? undefined);
-  return { sql: createDb(url, { max: 1, applicationName: "churn-saver-privacy" }), ring };
+  return { sql: await connectDatabase("churn-saver-privacy"), ring };
 }
 
 const countsTable = (counts: Counts) =>
@@ -206,6 +203,7 @@ if (import.meta.main) {
     connection = await connect();
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, 2);
+    if (error instanceof CliError) fail(error.message, error.exitCode);
     throw error;
   }
   const { sql, ring } = connection;

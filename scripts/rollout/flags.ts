@@ -2,16 +2,11 @@
 // transaction with the flags locked and an operator entry in public.audit_log (no company; actor,
 // action, and the four flags before and after).
 import type postgres from "postgres";
+import { FLAG_NAMES, type FlagName } from "../../supabase/functions/_shared/flag_env.ts";
 import type { Sql } from "../lib/database.ts";
 import { recordOperatorAction } from "./audit.ts";
 
-export const FLAG_NAMES = [
-  "WEBHOOK_PROCESSING_ENABLED",
-  "SCHEDULER_ENABLED",
-  "NOTIFICATIONS_ENABLED",
-  "ROLLBACK_MODE",
-] as const;
-export type FlagName = typeof FLAG_NAMES[number];
+export { FLAG_NAMES, type FlagName };
 
 export interface FlagState {
   enabled: boolean;

@@ -10,7 +10,7 @@ import { screenshot, withBrowser } from "../support/browser.ts";
 import { adminToken } from "../support/dashboard.ts";
 import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
 import { connectAsOwner, stack } from "../support/stack.ts";
-import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
+import { enableEverything, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
 
 Deno.test({
   name: "dashboard in a browser: KPIs, cases, nudge now, settings, CSV, and no access to another company",
@@ -19,12 +19,7 @@ Deno.test({
   async fn() {
     const sql = connectAsOwner();
     try {
-      await setFlags(sql, {
-        WEBHOOK_PROCESSING_ENABLED: true,
-        SCHEDULER_ENABLED: true,
-        NOTIFICATIONS_ENABLED: true,
-        ROLLBACK_MODE: false,
-      });
+      await enableEverything(sql);
       const companyId = uniqueCompany("e2e");
       await isolateQueue(sql, companyId);
       await sql`insert into public.companies (company_id, title) values (${companyId}, 'E2E Academy')`;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
 import { connectAsOwner, stack } from "../support/stack.ts";
-import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
+import { enableEverything, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
 
 const berlinHour = (date: Date) =>
   Number(
@@ -22,12 +22,7 @@ const plusDays = (day: string, days: number) =>
 Deno.test("payment.failed → nudges on days 0, 2, 4 → click → payment.succeeded = click_through", async () => {
   const sql = connectAsOwner();
   try {
-    await setFlags(sql, {
-      WEBHOOK_PROCESSING_ENABLED: true,
-      SCHEDULER_ENABLED: true,
-      NOTIFICATIONS_ENABLED: true,
-      ROLLBACK_MODE: false,
-    });
+    await enableEverything(sql);
     const companyId = uniqueCompany("flow");
     const membershipId = `mem_${companyId.slice(4)}`;
     const userId = `user_${companyId.slice(4)}`;

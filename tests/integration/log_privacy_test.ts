@@ -10,7 +10,7 @@ import { DevScript, freePort } from "../support/dev_script.ts";
 import { isolateQueue } from "../support/dispatch.ts";
 import { startFakeSentry } from "../support/fake_sentry.ts";
 import { connectAsOwner, stackVar } from "../support/stack.ts";
-import { setFlags, signedRequest, uniqueCompany } from "../support/webhooks.ts";
+import { enableEverything, signedRequest, uniqueCompany } from "../support/webhooks.ts";
 
 const root = new URL("../../", import.meta.url).pathname; // test-artifacts/logs lives here
 const SECRET_NAMES = [
@@ -136,12 +136,7 @@ Deno.test("an end-to-end run's logs, output and error reports carry no email, na
     const companyId = uniqueCompany("privacy");
     const membershipId = `mem_${companyId.slice(4)}`;
     const userId = `user_${companyId.slice(4)}`;
-    await setFlags(sql, {
-      WEBHOOK_PROCESSING_ENABLED: true,
-      SCHEDULER_ENABLED: true,
-      NOTIFICATIONS_ENABLED: true,
-      ROLLBACK_MODE: false,
-    });
+    await enableEverything(sql);
     await isolateQueue(sql, companyId);
     await sql`insert into public.companies (company_id, title) values (${companyId}, 'Privacy Academy')`;
     await sql`insert into public.company_settings (company_id, experience_id) values (${companyId}, 'exp_privacy')`;

@@ -8,7 +8,7 @@ import { paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { runTask } from "../support/cli.ts";
 import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
 import { connectAsOwner, stackVar } from "../support/stack.ts";
-import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
+import { enableEverything, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
 
 type Sql = ReturnType<typeof connectAsOwner>;
 
@@ -62,12 +62,7 @@ Deno.test("export returns a member's data decrypted; erase leaves no row mention
   };
   const dir = await Deno.makeTempDir();
   try {
-    await setFlags(sql, {
-      WEBHOOK_PROCESSING_ENABLED: true,
-      SCHEDULER_ENABLED: true,
-      NOTIFICATIONS_ENABLED: true,
-      ROLLBACK_MODE: false,
-    });
+    await enableEverything(sql);
     await isolateQueue(sql, companyId);
     await sql`insert into public.companies (company_id, title) values (${companyId}, 'Privacy Academy')`;
     await sql`insert into public.company_settings (company_id, experience_id) values (${companyId}, 'exp_dsr')`;

@@ -83,5 +83,15 @@ export async function setFlags(sql: ReturnType<typeof connectAsOwner>, flags: Re
   }
 }
 
+/** Every flag on and no rollback: the full rollout, which end-to-end tests start from. */
+export function enableEverything(sql: ReturnType<typeof connectAsOwner>) {
+  return setFlags(sql, {
+    WEBHOOK_PROCESSING_ENABLED: true,
+    SCHEDULER_ENABLED: true,
+    NOTIFICATIONS_ENABLED: true,
+    ROLLBACK_MODE: false,
+  });
+}
+
 export const uniqueCompany = (prefix: string) =>
   `biz_${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
