@@ -1,6 +1,7 @@
 // The dashboard's ops endpoints, over HTTP as an operator would call them: /api/health (no auth)
 // and /api/alerts (bearer OPS_TOKEN). Neither being there is an answer too ("unreachable", or the
 // HTTP status), never a crash.
+import { envOrLocalStack } from "../lib/stack_env.ts";
 import { THRESHOLDS } from "./thresholds.ts";
 
 export interface OpsAnswer {
@@ -25,11 +26,12 @@ export interface AlertsBody {
   }[];
 }
 
-export const dashboardUrl = () =>
-  (Deno.env.get("DASHBOARD_URL")?.trim() || "http://127.0.0.1:8000").replace(/\/+$/, "");
+/** DASHBOARD_URL, else the local stack's (.local/stack.env), else the default local address. */
+export const dashboardUrl = async () =>
+  ((await envOrLocalStack("DASHBOARD_URL"))?.trim() || "http://127.0.0.1:8000").replace(/\/+$/, "");
 
 async function getJson(path: string, headers: Record<string, string> = {}): Promise<OpsAnswer> {
-  const url = `${dashboardUrl()}${path}`;
+  const url = `${await dashboardUrl()}${path}`;
   let response: Response;
   try {
     response = await fetch(url, { headers, signal: AbortSignal.timeout(THRESHOLDS.httpTimeoutMs) });
@@ -57,17 +59,17 @@ async function getJson(path: string, headers: Record<string, string> = {}): Prom
 
 export const fetchHealth = () => getJson("/api/health");
 
-export function fetchAlerts(): Promise<OpsAnswer> {
-  const token = Deno.env.get("OPS_TOKEN")?.trim();
+export async function fetchAlerts(): Promise<OpsAnswer> {
+  const token = (await envOrLocalStack("OPS_TOKEN"))?.trim();
   if (!token) {
-    return Promise.resolve({
-      url: `${dashboardUrl()}/api/alerts`,
+    return {
+      url: `${await dashboardUrl()}/api/alerts`,
       status: null,
       body: null,
       problem: "not fetched: OPS_TOKEN is not set",
-    });
+    };
   }
-  return getJson("/api/alerts", { authorization: `Bearer ${token}` });
+  return await getJson("/api/alerts", { authorization: `Bearer ${token}` });
 }
 
 /** One line about /api/health: "ok (HTTP 200)", "unavailable (HTTP 503)", "unreachable (...)". */
