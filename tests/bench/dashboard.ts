@@ -14,6 +14,7 @@
 import { createApp } from "../../web/app.ts";
 import { adminToken } from "../support/dashboard.ts";
 import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
+import { numberOption } from "./options.ts";
 
 const TARGET_P95_MS = 150;
 const TARGET_CSV_SECONDS = 5;
@@ -22,12 +23,8 @@ const WARM_UP = 20;
 type Sql = ReturnType<typeof connectAsOwner>;
 
 export async function dashboardBench(args: string[]) {
-  const option = (name: string, fallback: number) => {
-    const index = args.indexOf(`--${name}`);
-    return index >= 0 ? Number(args[index + 1]) || fallback : fallback;
-  };
-  const caseCount = option("cases", 100_000);
-  const requests = option("requests", 200);
+  const caseCount = numberOption(args, "cases", 100_000);
+  const requests = numberOption(args, "requests", 200);
   const keep = args.includes("--keep");
   await loadStackEnv();
 

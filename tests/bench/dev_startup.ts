@@ -3,9 +3,10 @@
 // Installs (npm, apt, Deno's cache) are not part of this: they are measured on a clean machine
 // (BENCHMARKS.md says how).
 import { devSandbox, DevScript } from "../support/dev_script.ts";
+import { numberOption } from "./options.ts";
 
 export async function devStartup(args: string[]) {
-  const runs = Number(args[args.indexOf("--runs") + 1]) || 5;
+  const runs = numberOption(args, "runs", 5);
   const sandbox = await devSandbox();
   const rows: { run: string; upSeconds: number; stopSeconds: number }[] = [];
   try {

@@ -12,19 +12,13 @@ import { connectDatabase } from "../../scripts/lib/database.ts";
 import { formatTable } from "../../scripts/lib/table.ts";
 import { measureWindow } from "../../scripts/rollout/metrics.ts";
 import { THRESHOLDS } from "../../scripts/rollout/thresholds.ts";
-
-function option(args: string[], name: string, fallback: number): number {
-  const index = args.indexOf(`--${name}`);
-  const value = index === -1 ? fallback : Number(args[index + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
-  return value;
-}
+import { numberOption } from "./options.ts";
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 export async function integrityBench(args: string[]) {
-  const count = option(args, "cases", 100_000);
-  const runs = option(args, "runs", 5);
+  const count = numberOption(args, "cases", 100_000);
+  const runs = numberOption(args, "runs", 5);
   const sql = await connectDatabase("bench-integrity");
   const companyId = `biz_benchint${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
   try {

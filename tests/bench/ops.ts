@@ -8,6 +8,7 @@
 import { createApp } from "../../web/app.ts";
 import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
 import { fmt, loadStackEnv, printTable, seed } from "./dashboard.ts";
+import { numberOption } from "./options.ts";
 
 const WARM_UP = 10;
 const PATHS = [
@@ -20,12 +21,8 @@ const PATHS = [
 ];
 
 export async function opsBench(args: string[]) {
-  const option = (name: string, fallback: number) => {
-    const index = args.indexOf(`--${name}`);
-    return index >= 0 ? Number(args[index + 1]) || fallback : fallback;
-  };
-  const caseCount = option("cases", 100_000);
-  const requests = option("requests", 100);
+  const caseCount = numberOption(args, "cases", 100_000);
+  const requests = numberOption(args, "requests", 100);
   await loadStackEnv();
 
   const sql = connectAsOwner();

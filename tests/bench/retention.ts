@@ -5,6 +5,7 @@
 // (DATABASE_URL, or .local/stack.env). `deno task bench retention [--memberships N]`
 import postgres from "postgres";
 import { envOrLocalStack } from "../../scripts/lib/stack_env.ts";
+import { numberOption } from "./options.ts";
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -15,7 +16,7 @@ const summary = (values: number[]) =>
   `max=${Math.max(...values).toFixed(1)} ms`;
 
 export async function retentionBench(args: string[]) {
-  const memberships = Number(args[args.indexOf("--memberships") + 1] || 5000);
+  const memberships = numberOption(args, "memberships", 5000);
   const url = await envOrLocalStack("DATABASE_URL");
   if (!url) {
     throw new Error("DATABASE_URL is not set and there is no .local/stack.env: start scripts/dev.sh first");

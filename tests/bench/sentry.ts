@@ -4,6 +4,7 @@
 //   deno task bench sentry [--requests 5000]
 import { createApp } from "../../web/app.ts";
 import { startFakeSentry } from "../support/fake_sentry.ts";
+import { numberOption } from "./options.ts";
 
 const WARM_UP = 200;
 
@@ -41,8 +42,7 @@ async function measure(
 }
 
 export async function sentryBench(args: string[]) {
-  const index = args.indexOf("--requests");
-  const requests = index >= 0 ? Number(args[index + 1]) || 5000 : 5000;
+  const requests = numberOption(args, "requests", 5000);
   const sentry = startFakeSentry();
   try {
     const rows: string[] = [];
