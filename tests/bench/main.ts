@@ -34,4 +34,9 @@ if (!bench) {
   for (const [key, { help }] of Object.entries(benchmarks)) console.error(`  ${key.padEnd(14)} ${help}`);
   Deno.exit(name ? 2 : 0);
 }
-await bench.run(args);
+try {
+  await bench.run(args);
+} catch (error) {
+  console.error(`bench ${name}: ${(error as Error).message}`);
+  Deno.exit(1);
+}
