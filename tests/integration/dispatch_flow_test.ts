@@ -3,7 +3,7 @@
 // working tracked link; days 2 and 4 go out at the company's send hour; a payment.succeeded after a
 // click closes the case as click_through with the amount, and what is left is cancelled, not sent.
 import assert from "node:assert/strict";
-import { paymentEvent } from "../../whop-sandbox/payloads.ts";
+import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
 import { connectAsOwner, stack } from "../support/stack.ts";
 import { enableEverything, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
@@ -134,6 +134,51 @@ Deno.test("payment.failed → nudges on days 0, 2, 4 → click → payment.succe
       const left =
         await sql`select status, count(*)::int as n from public.job_queue where case_id = ${caseId} group by status order by status`;
       assert.deepEqual(left.map((row) => `${row.status}:${row.n}`), ["cancelled:2", "sent:5"]);
+    });
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("a scheduled cancellation is nudged in its own words, not as a failed payment", async () => {
+  const sql = connectAsOwner();
+  try {
+    await enableEverything(sql);
+    const companyId = uniqueCompany("cancel");
+    const membershipId = `mem_${companyId.slice(4)}`;
+    const userId = `user_${companyId.slice(4)}`;
+    await isolateQueue(sql, companyId);
+    await sql`insert into public.companies (company_id, title) values (${companyId}, 'Cancel Academy')`;
+    await sql`insert into public.company_settings (company_id, experience_id) values (${companyId}, 'exp_cancel')`;
+    await sandbox.fixtures({
+      memberships: [{ id: membershipId, user_id: userId, company_id: companyId, status: "active" }],
+    });
+    await withWebhookApp(async ({ send }) => {
+      const scheduled = membershipEvent("membership.cancel_at_period_end_changed", {
+        companyId,
+        membershipId,
+        userId,
+        name: "Grace Hopper",
+        cancelAtPeriodEnd: true,
+      });
+      assert.equal((await send(await signedRequest(scheduled))).status, 200);
+    });
+    const [opened] = await sql`select id, reason from public.recovery_cases where company_id = ${companyId}`;
+    assert.equal(opened.reason, "cancel_scheduled");
+    const jobs = await sql`select id from public.job_queue where case_id = ${opened.id}`;
+    const keys = new Set(jobs.map((job) => `job:${job.id}`));
+
+    await withDispatchApp(async (dispatch) => {
+      assert.equal((await dispatch()).sent, 3, "push, DM and the incentive");
+      const calls = (await sandbox.calls()).filter((call) =>
+        keys.has(String(call.idempotency_key).replace(/:(channel|message)$/, ""))
+      );
+      const push = calls.find((call) => call.path === "/api/v1/notifications")!;
+      assert.equal(push.body!.title, "Your membership is set to end");
+      assert.match(String(push.body!.content), /^Hi Grace, .* is set to end when this billing period closes/);
+      const dm = calls.find((call) => call.path === "/api/v1/messages")!;
+      assert.match(String(dm.body!.content), /is set to end when this billing period closes/);
+      for (const call of [push, dm]) assert.doesNotMatch(String(call.body!.content), /payment/i);
     });
   } finally {
     await sql.end();

@@ -3,8 +3,10 @@
 // that every message must carry.
 import assert from "node:assert/strict";
 import {
+  CASE_REASONS,
   DEFAULT_PUSH_TITLE_MAX_CHARS,
   DEFAULT_TEMPLATES,
+  DEFAULT_TEMPLATES_BY_REASON,
   parseTemplateOverrides,
   TEMPLATE_VARIABLES,
 } from "../../supabase/functions/_shared/messages/templates.ts";
@@ -48,37 +50,94 @@ Deno.test("the variable list is the documented one", () => {
   );
 });
 
-Deno.test("defaults parse as overrides, have three steps per channel and short push titles", () => {
-  const asOverrides = {
-    push: Object.fromEntries(DEFAULT_TEMPLATES.push.map((t, i) => [String(i), t])),
-    dm: Object.fromEntries(DEFAULT_TEMPLATES.dm.map((t, i) => [String(i), { content: t.content }])),
-  };
-  assert.deepEqual(parseTemplateOverrides(asOverrides), { ok: true, templates: asOverrides });
-  assert.equal(DEFAULT_TEMPLATES.push.length, 3);
-  assert.equal(DEFAULT_TEMPLATES.dm.length, 3);
-  for (const template of DEFAULT_TEMPLATES.push) {
-    assert.ok(template.title && template.title.length <= DEFAULT_PUSH_TITLE_MAX_CHARS, template.title);
-    assert.doesNotMatch(template.content, /\*\*|__|\[|`/, "push defaults are plain text");
+Deno.test("defaults of every case reason parse as overrides, have three steps per channel and short push titles", () => {
+  assert.equal(
+    DEFAULT_TEMPLATES,
+    DEFAULT_TEMPLATES_BY_REASON.payment_failed,
+    "the settings page shows these",
+  );
+  for (const reason of CASE_REASONS) {
+    const defaults = DEFAULT_TEMPLATES_BY_REASON[reason];
+    const asOverrides = {
+      push: Object.fromEntries(defaults.push.map((t, i) => [String(i), t])),
+      dm: Object.fromEntries(defaults.dm.map((t, i) => [String(i), { content: t.content }])),
+    };
+    assert.deepEqual(parseTemplateOverrides(asOverrides), { ok: true, templates: asOverrides }, reason);
+    assert.equal(defaults.push.length, 3, reason);
+    assert.equal(defaults.dm.length, 3, reason);
+    for (const template of defaults.push) {
+      assert.ok(template.title && template.title.length <= DEFAULT_PUSH_TITLE_MAX_CHARS, template.title);
+      assert.doesNotMatch(template.content, /\*\*|__|\[|`/, "push defaults are plain text");
+    }
   }
 });
 
-Deno.test("defaults render for steps 0..3 on both channels, with and without values", () => {
-  for (const channel of ["push", "dm"] as const) {
-    const seen = new Set<string>();
-    for (const step of [0, 1, 2, 3]) {
-      for (const vars of [full, bare]) {
-        const message = renderMessage(channel, step, null, vars);
-        assertNoTemplateSyntax(message.title + message.content);
-        assert.ok(message.content.includes(LINK), `${channel} ${step}`);
-        assert.equal(message.content.split(LINK).length, 2, "the link appears exactly once");
-        if (channel === "push") assert.ok(message.title.length > 0 && message.title.length <= 60);
-        else assert.equal(message.title, "");
-        if (vars === full) seen.add(message.content);
+Deno.test("defaults render for steps 0..3 on both channels and every reason, with and without values", () => {
+  for (const reason of CASE_REASONS) {
+    for (const channel of ["push", "dm"] as const) {
+      const seen = new Set<string>();
+      for (const step of [0, 1, 2, 3]) {
+        for (const vars of [full, bare]) {
+          const message = renderMessage(channel, step, null, vars, reason);
+          assertNoTemplateSyntax(message.title + message.content);
+          assert.ok(message.content.includes(LINK), `${reason} ${channel} ${step}`);
+          assert.equal(message.content.split(LINK).length, 2, "the link appears exactly once");
+          assert.doesNotMatch(
+            message.content,
+            /your membership membership|your your/i,
+            "fallbacks read well",
+          );
+          if (channel === "push") assert.ok(message.title.length > 0 && message.title.length <= 60);
+          else assert.equal(message.title, "");
+          if (vars === full) seen.add(message.content);
+        }
       }
+      assert.equal(seen.size, 3, `${reason} ${channel}: three distinct steps, step 3 repeats the last one`);
+      assert.deepEqual(
+        renderMessage(channel, 3, null, full, reason),
+        renderMessage(channel, 2, null, full, reason),
+      );
     }
-    assert.equal(seen.size, 3, `${channel}: three distinct steps, step 3 repeats the last one`);
-    assert.deepEqual(renderMessage(channel, 3, null, full), renderMessage(channel, 2, null, full));
   }
+});
+
+Deno.test("each case reason gets its own wording; an unknown reason gets the failed-payment one", () => {
+  const firstPush = (reason?: string | null) => renderMessage("push", 0, null, full, reason);
+  const titles = CASE_REASONS.map((reason) => firstPush(reason).title);
+  assert.equal(new Set(titles).size, CASE_REASONS.length, titles.join(" | "));
+  assert.equal(firstPush().title, "Your payment didn't go through");
+  assert.deepEqual(firstPush("refund_requested"), firstPush("payment_failed"));
+  assert.deepEqual(firstPush(null), firstPush("payment_failed"));
+  assert.match(firstPush("action_required").content, /confirm/i);
+  assert.match(firstPush("cancel_scheduled").content, /Pro Traders is set to end/);
+  assert.match(firstPush("membership_deactivated").content, /has ended/);
+  for (const reason of ["cancel_scheduled", "membership_deactivated"]) {
+    for (const step of [0, 1, 2]) {
+      assert.doesNotMatch(
+        renderMessage("dm", step, null, full, reason).content,
+        /payment/i,
+        `${reason} ${step}`,
+      );
+    }
+  }
+  // No incentive is granted after a membership ended, so its nudges never promise free days.
+  for (const channel of ["push", "dm"] as const) {
+    for (const template of DEFAULT_TEMPLATES_BY_REASON.membership_deactivated[channel]) {
+      assert.doesNotMatch(template.content, /free_days/);
+    }
+  }
+});
+
+Deno.test("a company's override is used for cases of every reason", () => {
+  const overrides = { push: { "0": { title: "Hey {first_name}", content: "Come back: {recovery_link}" } } };
+  for (const reason of CASE_REASONS) {
+    assert.deepEqual(renderMessage("push", 0, overrides, full, reason), {
+      title: "Hey Ana",
+      content: `Come back: ${LINK}`,
+    });
+  }
+  // Steps without an override keep the reason's default.
+  assert.match(renderMessage("push", 1, overrides, full, "cancel_scheduled").title, /still time to stay/);
 });
 
 Deno.test("values fill in, and missing values read naturally", () => {

@@ -26,6 +26,8 @@ export interface ClaimedJob {
   currency: string | null;
   company_title: string | null;
   member_name_ciphertext: string | null;
+  /** The case's reason: picks the default wording. */
+  reason: string;
 }
 
 export interface SendDeps {
@@ -61,7 +63,7 @@ export async function sendJob(job: ClaimedJob, deps: SendDeps): Promise<WhopCall
     recoveryLink: await recoveryLink(job, deps),
     freeDays: job.incentive_free_days,
     companyName: job.company_title,
-  });
+  }, job.reason);
   const key = `job:${job.job_id}`;
   if (job.channel === "push") {
     return await deps.whop.sendPushNotification({

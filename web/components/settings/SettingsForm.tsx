@@ -189,7 +189,9 @@ export function SettingsForm(
         <h2 id="messages-heading">Messages</h2>
         <p class="muted section-intro">
           Each nudge's text, per channel. Changes apply to the next nudge sent. Leave a field as it is (or
-          empty) to use our default.
+          empty) to use our default, which fits each case: the wording shown here is for a failed payment, and
+          members whose bank wants a confirmation, who scheduled a cancellation or whose membership ended get
+          the same nudge worded for them. A text you change here is used for every case.
         </p>
         <div id="template-variables" class="variables">
           <p>Variables you can use:</p>

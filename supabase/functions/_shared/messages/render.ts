@@ -41,17 +41,19 @@ interface Value {
   present: boolean;
 }
 
-/** Throws only for a missing recovery link (a caller bug: the message could not be attributed). */
+/** Throws only for a missing recovery link (a caller bug: the message could not be attributed).
+ * `reason` (the case's) picks the default wording; the company's overrides apply to every reason. */
 export function renderMessage(
   channel: Channel,
   step: number,
   overrides: TemplateOverrides | unknown,
   vars: MessageVariables,
+  reason?: string | null,
 ): RenderedMessage {
   const link = cleanLink(vars.recoveryLink);
   if (link === "") throw new Error("renderMessage: recoveryLink is required");
   const values = variableValues(channel, vars, link);
-  const template = templateFor(channel, step, overrides);
+  const template = templateFor(channel, step, overrides, reason);
 
   let content = renderText(template.content, values).trim();
   if (!content.includes(link)) {

@@ -1,21 +1,26 @@
-// Nudge templates: friendly defaults per step (0 = first nudge, day 0; 1 = second; 2 = the last
-// reminder before Whop gives up on the payment) and channel, and the per-company overrides kept in
-// `company_settings.templates`:
+// Nudge templates: the defaults (per case reason, in default_templates.ts) and the per-company
+// overrides kept in `company_settings.templates`, which apply to cases of every reason:
 //   { "push": { "0": { "title": "...", "content": "..." } }, "dm": { "1": { "content": "..." } } }
 // A missing step or channel uses the default of that step; steps past the defaults use the last one.
-// Every variable is optional in the defaults: sections `{?x}...{/x}` hold the parts that need a value.
 import { z } from "zod";
+import {
+  type Channel,
+  DEFAULT_TEMPLATES_BY_REASON,
+  defaultTemplates,
+  type MessageTemplate,
+} from "./default_templates.ts";
 import { parseTemplate } from "./template_syntax.ts";
 
 export { TEMPLATE_VARIABLES, type TemplateVariable } from "./template_syntax.ts";
+export {
+  CASE_REASONS,
+  type CaseReason,
+  type Channel,
+  DEFAULT_TEMPLATES_BY_REASON,
+  type MessageTemplate,
+} from "./default_templates.ts";
 
-export type Channel = "push" | "dm";
 export const CHANNELS: readonly Channel[] = ["push", "dm"];
-
-export interface MessageTemplate {
-  title?: string;
-  content: string;
-}
 
 export interface TemplateOverrides {
   push?: Record<string, { title?: string; content?: string }>;
@@ -27,52 +32,8 @@ export const CONTENT_MAX_CHARS = 2000;
 /** Push titles of the defaults stay short enough for a lock screen. */
 export const DEFAULT_PUSH_TITLE_MAX_CHARS = 60;
 
-const SIGN_OFF = "{?company}\n\n— {company}{/company}";
-
-/** Push is plain text (no Markdown); DM content is Markdown. */
-export const DEFAULT_TEMPLATES: Record<Channel, MessageTemplate[]> = {
-  push: [
-    {
-      title: "Your payment didn't go through",
-      content:
-        "Hi {first_name}, we couldn't process your payment{?amount} of {amount}{/amount} for {product}. " +
-        "Update your card to keep your access: {recovery_link}",
-    },
-    {
-      title: "Quick reminder about your payment",
-      content: "Hi {first_name}, the payment for {product} still needs attention. " +
-        "{?free_days}Update it today and we'll add {free_days} free days on us. {/free_days}" +
-        "It takes a minute: {recovery_link}",
-    },
-    {
-      title: "Last reminder: keep your access",
-      content: "Hi {first_name}, this is our last reminder. Your access to {product} ends soon unless " +
-        "the payment{?amount} of {amount}{/amount} goes through. Update it here: {recovery_link}",
-    },
-  ],
-  dm: [
-    {
-      content: "Hi {first_name}!\n\n" +
-        "Just a heads-up: your payment{?amount} of {amount}{/amount} for **{product}** didn't go through. " +
-        "That usually means a card expired or the bank declined the charge.\n\n" +
-        "You can update your payment details here: {recovery_link}" + SIGN_OFF,
-    },
-    {
-      content: "Hi {first_name}, just checking in.\n\n" +
-        "The payment for **{product}** still hasn't gone through, so your access is at risk. " +
-        "Updating it takes about a minute: {recovery_link}" +
-        "{?free_days}\n\nAs a thank-you, we'll add **{free_days} free days** to your membership once " +
-        "it's sorted.{/free_days}" + SIGN_OFF,
-    },
-    {
-      content: "Hi {first_name}, this is our last reminder about **{product}**.\n\n" +
-        "Your payment{?amount} of {amount}{/amount} still hasn't gone through, and your access will end " +
-        "soon. You can keep it here: {recovery_link}" +
-        "{?free_days}\n\nUpdate today and we'll add **{free_days} free days** on us.{/free_days}\n\n" +
-        "Already sorted it out? Thank you, and please ignore this message." + SIGN_OFF,
-    },
-  ],
-};
+/** The failed-payment defaults: what the settings page shows in a template field nobody changed. */
+export const DEFAULT_TEMPLATES = DEFAULT_TEMPLATES_BY_REASON.payment_failed;
 
 function templateText(max: number) {
   return z.string()
@@ -127,9 +88,14 @@ export function parseTemplateOverrides(value: unknown): TemplateOverridesResult 
 }
 
 /** The template used for a step: the company's entry when it is valid on its own (one broken entry
- * does not disable the others), filled up from the step's default. Never throws. */
-export function templateFor(channel: Channel, step: number, overrides: unknown): Required<MessageTemplate> {
-  const defaults = DEFAULT_TEMPLATES[channel];
+ * does not disable the others), filled up from the step's default for the case's reason. Never throws. */
+export function templateFor(
+  channel: Channel,
+  step: number,
+  overrides: unknown,
+  reason?: string | null,
+): Required<MessageTemplate> {
+  const defaults = defaultTemplates(reason)[channel];
   const index = Number.isSafeInteger(step) && step >= 0 ? step : 0;
   const fallback = defaults[Math.min(index, defaults.length - 1)];
   const entry = entrySchemas[channel].safeParse(overrideEntry(overrides, channel, index));

@@ -1,18 +1,22 @@
--- The scheduler's percent rollout per company: `ramp scheduler <percent>` turns SCHEDULER_ENABLED on
--- for a share of companies (stable hash) and an allow-list. claim_due_jobs checked the flag only
--- globally, so the share was ignored; now jobs of companies outside the rollout wait, unclaimed
--- (neither sent nor suppressed), until the scheduler reaches them. Otherwise unchanged.
+-- claim_due_jobs, two changes:
+-- 1. The scheduler's percent rollout per company: `ramp scheduler <percent>` turns SCHEDULER_ENABLED on
+--    for a share of companies (stable hash) and an allow-list. The claim checked the flag only
+--    globally, so the share was ignored; now jobs of companies outside the rollout wait, unclaimed
+--    (neither sent nor suppressed), until the scheduler reaches them.
+-- 2. It also returns the case's reason, so that the default message fits the member's situation
+--    (a failed payment, a payment to confirm, a scheduled cancellation, an ended membership).
+-- A changed result type needs drop and create; the grants are given again below.
 
--- Returns every job it decided about: `claimed` ones carry what sending needs; `suppressed`,
--- `skipped` and `cancelled` ones are final already and only reported.
-create or replace function public.claim_due_jobs(
+drop function public.claim_due_jobs(text, integer, integer, timestamptz);
+
+create function public.claim_due_jobs(
   p_worker text, p_batch integer default 100, p_lease_seconds integer default 120, p_now timestamptz default now()
 )
 returns table (
   job_id bigint, status text, case_id uuid, company_id text, channel text, step smallint, origin text,
   attempts integer, membership_id text, user_id text, experience_id text, templates jsonb,
   incentive_free_days smallint, amount_minor bigint, currency text, company_title text,
-  member_name_ciphertext text, recovery_url text, manage_url text, note text
+  member_name_ciphertext text, recovery_url text, manage_url text, note text, reason text
 )
 language plpgsql
 set search_path = ''
@@ -70,7 +74,8 @@ begin
   )
   select u.id, u.status, u.case_id, u.company_id, u.channel, u.step, u.origin, u.attempts,
          rc.membership_id, rc.user_id, s.experience_id, s.templates, s.incentive_free_days,
-         rc.amount_at_risk_minor, rc.currency, c.title, m.name_ciphertext, rc.recovery_url, rc.manage_url, u.why
+         rc.amount_at_risk_minor, rc.currency, c.title, m.name_ciphertext, rc.recovery_url, rc.manage_url, u.why,
+         rc.reason
   from updated u
   join public.recovery_cases rc on rc.id = u.case_id
   join public.company_settings s on s.company_id = u.company_id
@@ -79,3 +84,6 @@ begin
   order by u.id;
 end
 $$;
+
+revoke execute on function public.claim_due_jobs(text, integer, integer, timestamptz) from public, anon, authenticated;
+grant execute on function public.claim_due_jobs(text, integer, integer, timestamptz) to service_role;
