@@ -4,7 +4,8 @@
 --    globally, so the share was ignored; now jobs of companies outside the rollout wait, unclaimed
 --    (neither sent nor suppressed), until the scheduler reaches them.
 -- 2. It also returns the case's reason, so that the default message fits the member's situation
---    (a failed payment, a payment to confirm, a scheduled cancellation, an ended membership).
+--    (a failed payment, a payment to confirm, a scheduled cancellation, an ended membership), and the
+--    product's title from the membership's newest event that has one, for {product}.
 -- A changed result type needs drop and create; the grants are given again below.
 
 drop function public.claim_due_jobs(text, integer, integer, timestamptz);
@@ -16,7 +17,8 @@ returns table (
   job_id bigint, status text, case_id uuid, company_id text, channel text, step smallint, origin text,
   attempts integer, membership_id text, user_id text, experience_id text, templates jsonb,
   incentive_free_days smallint, amount_minor bigint, currency text, company_title text,
-  member_name_ciphertext text, recovery_url text, manage_url text, note text, reason text
+  member_name_ciphertext text, recovery_url text, manage_url text, note text, reason text,
+  product_title text
 )
 language plpgsql
 set search_path = ''
@@ -75,12 +77,19 @@ begin
   select u.id, u.status, u.case_id, u.company_id, u.channel, u.step, u.origin, u.attempts,
          rc.membership_id, rc.user_id, s.experience_id, s.templates, s.incentive_free_days,
          rc.amount_at_risk_minor, rc.currency, c.title, m.name_ciphertext, rc.recovery_url, rc.manage_url, u.why,
-         rc.reason
+         rc.reason, p.product_title
   from updated u
   join public.recovery_cases rc on rc.id = u.case_id
   join public.company_settings s on s.company_id = u.company_id
   join public.companies c on c.company_id = u.company_id
   left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
+  left join lateral (
+    select e.product_title
+    from public.events e
+    where e.company_id = rc.company_id and e.membership_id = rc.membership_id and e.product_title is not null
+    order by e.occurred_at desc
+    limit 1
+  ) p on true
   order by u.id;
 end
 $$;

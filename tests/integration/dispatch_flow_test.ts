@@ -71,7 +71,11 @@ Deno.test("payment.failed → nudges on days 0, 2, 4 → click → payment.succe
       assert.equal(push.status, 200);
       assert.equal(push.body!.experience_id, "exp_flow");
       assert.deepEqual(push.body!.user_ids, [userId]);
-      assert.match(String(push.body!.content), /Ada/);
+      assert.match(
+        String(push.body!.content),
+        /^Hi Ada, .* for Pro Membership\./,
+        "the product named in the webhook",
+      );
       const dm = calls.find((call) => call.path === "/api/v1/messages")!;
       assert.match(String(dm.body!.content), /Ada/);
       const incentive = calls.find((call) =>
@@ -175,7 +179,10 @@ Deno.test("a scheduled cancellation is nudged in its own words, not as a failed 
       );
       const push = calls.find((call) => call.path === "/api/v1/notifications")!;
       assert.equal(push.body!.title, "Your membership is set to end");
-      assert.match(String(push.body!.content), /^Hi Grace, .* is set to end when this billing period closes/);
+      assert.match(
+        String(push.body!.content),
+        /^Hi Grace, Pro Membership is set to end when this billing period closes/,
+      );
       const dm = calls.find((call) => call.path === "/api/v1/messages")!;
       assert.match(String(dm.body!.content), /is set to end when this billing period closes/);
       for (const call of [push, dm]) assert.doesNotMatch(String(call.body!.content), /payment/i);

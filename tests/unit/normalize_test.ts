@@ -79,6 +79,7 @@ function expected(fields: Partial<NormalizedEvent> & Pick<NormalizedEvent, "id" 
     userId: PARTY.userId,
     paymentId: null,
     productId: null,
+    productTitle: null,
     amountMinor: null,
     currency: null,
     cancelAtPeriodEnd: null,
@@ -113,6 +114,7 @@ for (const type of PAYMENT_TYPES) {
         membershipId: MEMBERSHIP_ID,
         paymentId: PAYMENT_ID,
         productId: PARTY.productId,
+        productTitle: "Pro Membership",
         amountMinor: 2999,
         currency: "usd",
         recoveryUrl: withRecovery ? recoveryUrlFor(PAYMENT_ID) : null,
@@ -146,6 +148,7 @@ for (const type of MEMBERSHIP_TYPES) {
         companyTitle: PARTY.companyTitle,
         membershipId: MEMBERSHIP_ID,
         productId: PARTY.productId,
+        productTitle: "Pro Membership",
         cancelAtPeriodEnd: type === "membership.cancel_at_period_end_changed",
         manageUrl: manageUrlFor(MEMBERSHIP_ID),
       }),
@@ -283,6 +286,7 @@ Deno.test("v1 dispute.created: disputed amount, company title, product and payme
       membershipId: MEMBERSHIP_ID,
       paymentId: PAYMENT_ID,
       productId: PARTY.productId,
+      productTitle: "Pro Membership",
       amountMinor: 2999,
       currency: "usd",
     }),
@@ -357,6 +361,21 @@ Deno.test("unknown types are kept (lowercased, trimmed) with only the company re
       member: NO_MEMBER,
     }),
   );
+});
+
+Deno.test("product titles: text is kept (one line, at most 200 characters); anything else is no title, not an error", async () => {
+  const withTitle = async (title: unknown) => {
+    const body = roundTrip(
+      paymentEvent("payment.failed", { ...PARTY, eventId: "msg_ProductTitle0000000001" }),
+    );
+    (body.data as Json).product = { id: PARTY.productId, title };
+    return (await normalizeV1(body)).productTitle;
+  };
+  assert.equal(await withTitle("  Pro\n Traders  "), "Pro Traders");
+  assert.equal(await withTitle("x".repeat(500)), "x".repeat(200));
+  for (const odd of [42, { en: "Pro" }, null, "   "]) {
+    assert.equal(await withTitle(odd), null, JSON.stringify(odd));
+  }
 });
 
 Deno.test("links: only http(s) URLs are kept, anything else becomes null", async () => {

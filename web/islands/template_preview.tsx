@@ -58,7 +58,7 @@ export function TemplatePreview(props: TemplatePreviewProps) {
     parsed.ok ? [] : parsed.errors.filter((error) => error.path.startsWith(`${channel}.`));
   const vars: MessageVariables = {
     firstName: SAMPLE_FIRST_NAME,
-    productName: null, // what the dispatcher sends today
+    productName: null, // reads "your membership"; members see the product named in its webhooks
     amountMinor: SAMPLE_AMOUNT_MINOR,
     currency: props.currency,
     recoveryLink: props.sampleLink,

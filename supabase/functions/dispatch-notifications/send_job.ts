@@ -28,6 +28,8 @@ export interface ClaimedJob {
   member_name_ciphertext: string | null;
   /** The case's reason: picks the default wording. */
   reason: string;
+  /** From the membership's newest event that named its product. */
+  product_title: string | null;
 }
 
 export interface SendDeps {
@@ -57,7 +59,7 @@ export async function sendJob(job: ClaimedJob, deps: SendDeps): Promise<WhopCall
   }
   const message = renderMessage(job.channel, job.step, job.templates, {
     firstName: await firstName(job, deps.ring),
-    productName: null,
+    productName: job.product_title,
     amountMinor: job.amount_minor === null ? null : Number(job.amount_minor),
     currency: job.currency,
     recoveryLink: await recoveryLink(job, deps),

@@ -30,6 +30,7 @@ export async function eventRow(event: NormalizedEvent, rawBody: string, ring: Ke
     user_id: userId,
     payment_id: event.paymentId,
     product_id: event.productId,
+    product_title: event.productTitle,
     amount_minor: event.amountMinor,
     currency: event.currency,
     cancel_at_period_end: event.cancelAtPeriodEnd,

@@ -23,6 +23,9 @@ const user = z.looseObject({
   username: text.nullish(),
 });
 const company = z.looseObject({ id: id.nullish(), title: text.nullish() });
+/** A product's title is the creator's name for it (not member data) and only decorates the nudges: any
+ * value is accepted here (an odd one must not get a delivery refused) and normalize.ts keeps a text. */
+const product = z.looseObject({ id: id.nullish(), title: z.unknown().optional() });
 
 export const V1Envelope = z.looseObject({
   id: id.nullish(),
@@ -56,7 +59,7 @@ const party = {
   company_id: id.nullish(),
   membership: ref.nullish(),
   membership_id: id.nullish(),
-  product: ref.nullish(),
+  product: product.nullish(),
   product_id: id.nullish(),
 };
 

@@ -176,6 +176,8 @@ interface Details {
   userId: string | null;
   paymentId: string | null;
   productId: string | null;
+  /** The product's title as the creator named it (for the nudges' {product}). */
+  productTitle: string | null;
   /** Integer minor units; null exactly when `currency` is null. */
   amountMinor: number | null;
   /** Lowercase ISO 4217 code of `amountMinor`. */
@@ -247,6 +249,7 @@ function partyDetails(d: PartyData): Details {
     userId: d.user?.id ?? d.user_id ?? null,
     paymentId: null,
     productId: d.product?.id ?? d.product_id ?? null,
+    productTitle: productTitle(d.product?.title),
     amountMinor: null,
     currency: null,
     cancelAtPeriodEnd: null,
@@ -304,6 +307,13 @@ function refundOrDisputeDetails(d: RefundOrDisputeData): Details {
       username: payer?.username ?? party.member.username,
     },
   };
+}
+
+const PRODUCT_TITLE_MAX_CHARS = 200;
+
+function productTitle(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  return value.replace(/\s+/g, " ").trim().slice(0, PRODUCT_TITLE_MAX_CHARS) || null;
 }
 
 /** Event types we do not model are stored, never rejected: only the company is read, leniently. */
