@@ -5,7 +5,8 @@
 alter table public.events
   add column product_title text constraint events_product_title_length check (char_length(product_title) <= 320);
 
--- Unchanged from 20261126040000_webhook_counters.sql but for storing the product title.
+-- Unchanged from 20261126010500_ingest.sql but for two additions: the product title, and counting
+-- duplicates (private.count_webhook, 20261126040000_webhook_counters.sql).
 create or replace function public.ingest_webhook_event(p_event jsonb, p_process boolean default true) returns jsonb
 language plpgsql
 set search_path = ''
