@@ -189,26 +189,49 @@ export interface LegacyOptions {
 }
 
 /** Maps legacy/underscore spellings onto the kind of object their `data` describes. */
-function legacyKind(action: string): "payment" | "membership" {
+function legacyKind(action: string): "payment" | "membership" | "refund" | "dispute" {
+  if (/^refund/.test(action)) return "refund";
+  if (/^dispute/.test(action)) return "dispute";
   return /payment/.test(action) ? "payment" : "membership";
 }
 
 /**
  * A legacy v5 event: `{action, api_version: "v5", data: {flat...}}` with ids as `*_id` fields and
  * unix-second timestamps. Works for `payment.failed`, `payment.succeeded`, `app_payment.*`,
- * `membership.went_valid`, `membership.went_invalid`, `app_membership.*` and underscore spellings.
+ * `membership.went_valid`, `membership.went_invalid`, `app_membership.*`, `refund.created`,
+ * `dispute.created` and underscore spellings. Each object keeps its company where Whop's does
+ * (WHOP.md 1.2, `@whop/api` 0.0.51 `*WebhookData` types): a payment in `company_id`, a membership
+ * in `page_id`, a refund or dispute only in its nested `payment.company_id`.
  */
 export function legacyEvent(action: string, o: LegacyOptions = {}): LegacyEnvelope {
   const nowS = Math.floor(Date.now() / 1000);
   const membershipId = o.membershipId ?? randomId("mem");
-  const common = {
+  const companyId = o.companyId ?? randomId("biz");
+  const parties = {
     user_id: o.userId ?? randomId("user"),
-    company_id: o.companyId ?? randomId("biz"),
     product_id: o.productId ?? randomId("prod"),
     plan_id: o.planId ?? randomId("plan"),
   };
+  const common = { ...parties, company_id: companyId };
+  const kind = legacyKind(action);
   let data: Record<string, unknown>;
-  if (legacyKind(action) === "payment") {
+  if (kind === "refund" || kind === "dispute") {
+    const amount = o.amount ?? 29.99;
+    data = {
+      id: o.id ?? randomId(kind === "refund" ? "rfnd" : "dspt"),
+      amount,
+      currency: o.currency ?? "usd",
+      status: kind === "refund" ? "succeeded" : "needs_response",
+      created_at: o.createdAt ?? nowS,
+      payment: {
+        id: o.paymentId ?? randomId("pay"),
+        membership_id: membershipId,
+        ...common,
+        final_amount: amount,
+        currency: o.currency ?? "usd",
+      },
+    };
+  } else if (kind === "payment") {
     const failed = /fail/.test(action);
     const amount = o.amount ?? 29.99;
     data = {
@@ -238,7 +261,8 @@ export function legacyEvent(action: string, o: LegacyOptions = {}): LegacyEnvelo
     const status: MembershipStatus | string = o.status ?? (invalid ? "expired" : "active");
     data = {
       id: o.id ?? membershipId,
-      ...common,
+      ...parties,
+      page_id: companyId,
       email: o.email === undefined ? "member@example.com" : o.email,
       status,
       valid: o.valid ?? !invalid,

@@ -16,6 +16,12 @@ const apiVersion = z.string().min(1).max(32);
 const eventName = z.string().min(1).max(100);
 
 const ref = z.looseObject({ id: id.nullish() });
+/** v2 bodies and v5 memberships may name a related object by its id alone (WHOP.md 1.2): read as
+ * `{id}`, so an error inside a real object still names its own field. */
+function orBareId<T extends z.ZodType>(object: T) {
+  return z.preprocess((value) => typeof value === "string" ? { id: value } : value, object);
+}
+const refOrId = orBareId(ref);
 const user = z.looseObject({
   id: id.nullish(),
   email: text.nullish(),
@@ -23,6 +29,7 @@ const user = z.looseObject({
   username: text.nullish(),
 });
 const company = z.looseObject({ id: id.nullish(), title: text.nullish() });
+const companyOrId = orBareId(company);
 /** A product's title is the creator's name for it (not member data) and only decorates the nudges: any
  * value is accepted here (an odd one must not get a delivery refused) and normalize.ts keeps a text. */
 const product = z.looseObject({ id: id.nullish(), title: z.unknown().optional() });
@@ -37,27 +44,33 @@ export const V1Envelope = z.looseObject({
   data: z.looseObject({}),
 });
 
+/** v5 (`api_version: "v5"`) and v2 (no `api_version`; one documented example puts the object in
+ * `body` instead of `data`). App webhooks may name the company at the top level as `company`. */
 export const LegacyEnvelope = z.looseObject({
   // `id` is used only when it is a string (see normalize.ts), so any other type is not an error.
   id: z.unknown().optional(),
-  api_version: apiVersion,
+  api_version: apiVersion.nullish(),
   action: eventName,
   timestamp: time.nullish(),
   company_id: id.nullish(),
   account_id: id.nullish(),
-  data: z.looseObject({}),
+  company: companyOrId.nullish(),
+  data: z.looseObject({}).nullish(),
+  body: z.looseObject({}).nullish(),
 });
 
 /** Who an event is about: nested objects (v1) or flat `*_id` fields and contact fields (legacy). */
 const party = {
-  user: user.nullish(),
+  user: orBareId(user).nullish(),
   user_id: id.nullish(),
   email: text.nullish(),
   name: text.nullish(),
   username: text.nullish(),
-  company: company.nullish(),
+  company: companyOrId.nullish(),
   company_id: id.nullish(),
-  membership: ref.nullish(),
+  /** v5 membership data names its company only here. */
+  page_id: id.nullish(),
+  membership: refOrId.nullish(),
   membership_id: id.nullish(),
   product: product.nullish(),
   product_id: id.nullish(),
@@ -111,20 +124,30 @@ export const RefundOrDisputeData = z.looseObject({
   currency: currency.nullish(),
   customer_email_address: text.nullish(),
   customer_name: text.nullish(),
+  // v1 nests objects; a v5 refund or dispute nests a flat v5 payment, the only place of its company.
   payment: z.looseObject({
     id: id.nullish(),
-    membership: ref.nullish(),
+    membership: refOrId.nullish(),
+    membership_id: id.nullish(),
     user: user.nullish(),
+    user_id: id.nullish(),
     product: ref.nullish(),
+    company: companyOrId.nullish(),
+    company_id: id.nullish(),
   }).nullish(),
 });
 
 export const LegacyPaymentData = PaymentData.extend({ final_amount: amount.nullish(), ...legacyActivity });
 export const LegacyMembershipData = MembershipData.extend(legacyActivity);
+export const LegacyRefundOrDisputeData = RefundOrDisputeData.extend(legacyActivity);
 export const LegacyOtherData = z.looseObject(legacyActivity);
 
 /** Only the company, read leniently: for event types we do not know, nothing else is interpreted. */
-export const CompanyOnlyData = z.looseObject({ company: company.nullish(), company_id: id.nullish() });
+export const CompanyOnlyData = z.looseObject({
+  company: companyOrId.nullish(),
+  company_id: id.nullish(),
+  page_id: id.nullish(),
+});
 
 export type PaymentData = z.infer<typeof PaymentData>;
 export type MembershipData = z.infer<typeof MembershipData>;

@@ -1,4 +1,4 @@
-// Turns a verified Whop webhook body (v1 Standard Webhooks envelope or legacy v5) into the columns
+// Turns a verified Whop webhook body (v1 Standard Webhooks envelope, legacy v5 or v2) into the columns
 // the database processes. Every problem with the input becomes an EnvelopeError whose message the
 // webhook function returns with its 400; anything else escaping from here is a bug.
 import { EnvelopeError } from "./envelope_error.ts";
@@ -10,6 +10,7 @@ import {
   LegacyMembershipData,
   LegacyOtherData,
   LegacyPaymentData,
+  LegacyRefundOrDisputeData,
   MembershipData,
   parseOrThrow,
   type PartyData,
@@ -93,7 +94,9 @@ async function normalizeLegacy(body: unknown, rawBody: string, signedAt?: number
   const envelope = parseOrThrow(LegacyEnvelope, body);
   const type = checkedType(envelope.action, "action");
   const id = await legacyEventId(envelope.id, rawBody);
-  const { details, activity } = legacyDetails(eventObject(type), envelope.data);
+  const [data, dataField] = envelope.data != null ? [envelope.data, "data"] : [envelope.body, "body"];
+  if (data == null) throw new EnvelopeError("data", "is required (an object; v2 bodies may call it body)");
+  const { details, activity } = legacyDetails(eventObject(type), data, [dataField]);
   let occurred = envelope.timestamp != null
     ? { iso: eventTimeToIso(envelope.timestamp, "timestamp"), field: "timestamp" }
     : latestActivity(activity);
@@ -105,7 +108,8 @@ async function normalizeLegacy(body: unknown, rawBody: string, signedAt?: number
   return {
     id,
     format: "legacy",
-    apiVersion: envelope.api_version,
+    // v2 bodies carry no api_version at all (WHOP.md 1.2).
+    apiVersion: envelope.api_version ?? "v2",
     rawType: envelope.action,
     type,
     companyId: resolveCompany(envelope, details.dataCompany),
@@ -153,16 +157,30 @@ interface CompanyCandidate {
   field: string;
 }
 
+/** The envelope's own field first (`company_id`, newer docs' `account_id`, app webhooks' top-level
+ * `company`), then wherever the object keeps it (see `partyDetails` and WHOP.md 1.2). */
 function resolveCompany(
-  envelope: { company_id?: string | null; account_id?: string | null },
+  envelope: {
+    company_id?: string | null;
+    account_id?: string | null;
+    company?: { id?: string | null } | null;
+  },
   fromData: CompanyCandidate | null,
 ): string {
+  const topLevel = envelope.company?.id;
   const candidate = envelope.company_id != null
     ? { id: envelope.company_id, field: "company_id" }
     : envelope.account_id != null
     ? { id: envelope.account_id, field: "account_id" }
+    : topLevel != null
+    ? { id: topLevel, field: "company" }
     : fromData;
-  if (!candidate) throw new EnvelopeError("company_id", "is required (or account_id, or data.company.id)");
+  if (!candidate) {
+    throw new EnvelopeError(
+      "company_id",
+      "is required (or account_id, company, data.company.id, data.page_id or data.payment.company_id)",
+    );
+  }
   if (!COMPANY_ID.test(candidate.id)) throw new EnvelopeError(candidate.field, "is not a Whop company id");
   return candidate.id;
 }
@@ -218,10 +236,14 @@ function v1Details(object: string, data: unknown): Details {
 
 type Activity = Partial<Record<(typeof LEGACY_ACTIVITY_FIELDS)[number], string | number | null>>;
 
-function legacyDetails(object: string, data: unknown): { details: Details; activity: Activity } {
+function legacyDetails(
+  object: string,
+  data: unknown,
+  at: readonly PropertyKey[],
+): { details: Details; activity: Activity } {
   switch (object) {
     case "payment": {
-      const parsed = parseOrThrow(LegacyPaymentData, data, DATA);
+      const parsed = parseOrThrow(LegacyPaymentData, data, at);
       // v5 payments name the charged amount `final_amount`; `total` is read only if it is absent.
       const money = parsed.final_amount != null
         ? moneyOf(parsed.final_amount, parsed.currency, "data.final_amount", "data.currency")
@@ -229,24 +251,30 @@ function legacyDetails(object: string, data: unknown): { details: Details; activ
       return { details: paymentDetails(parsed, money), activity: parsed };
     }
     case "membership": {
-      const parsed = parseOrThrow(LegacyMembershipData, data, DATA);
+      const parsed = parseOrThrow(LegacyMembershipData, data, at);
       return { details: membershipDetails(parsed), activity: parsed };
     }
+    case "refund":
+    case "dispute": {
+      const parsed = parseOrThrow(LegacyRefundOrDisputeData, data, at);
+      return { details: refundOrDisputeDetails(parsed), activity: parsed };
+    }
     default:
-      return { details: companyOnlyDetails(data), activity: parseOrThrow(LegacyOtherData, data, DATA) };
+      return { details: companyOnlyDetails(data), activity: parseOrThrow(LegacyOtherData, data, at) };
   }
 }
 
 function partyDetails(d: PartyData): Details {
+  const { company, user } = d;
   return {
-    companyTitle: d.company?.title ?? null,
-    dataCompany: d.company?.id != null
-      ? { id: d.company.id, field: "data.company.id" }
-      : d.company_id != null
-      ? { id: d.company_id, field: "data.company_id" }
-      : null,
+    companyTitle: company?.title ?? null,
+    dataCompany: companyCandidate([
+      [company?.id, "data.company.id"],
+      [d.company_id, "data.company_id"],
+      [d.page_id, "data.page_id"],
+    ]),
     membershipId: d.membership?.id ?? d.membership_id ?? null,
-    userId: d.user?.id ?? d.user_id ?? null,
+    userId: user?.id ?? d.user_id ?? null,
     paymentId: null,
     productId: d.product?.id ?? d.product_id ?? null,
     productTitle: productTitle(d.product?.title),
@@ -256,11 +284,16 @@ function partyDetails(d: PartyData): Details {
     recoveryUrl: null,
     manageUrl: null,
     member: {
-      email: d.user?.email ?? d.email ?? null,
-      name: d.user?.name ?? d.name ?? null,
-      username: d.user?.username ?? d.username ?? null,
+      email: user?.email ?? d.email ?? null,
+      name: user?.name ?? d.name ?? null,
+      username: user?.username ?? d.username ?? null,
     },
   };
+}
+
+function companyCandidate(options: [string | null | undefined, string][]): CompanyCandidate | null {
+  for (const [id, field] of options) if (id != null) return { id, field };
+  return null;
 }
 
 function paymentDetails(d: PaymentData, money: Money): Details {
@@ -293,11 +326,16 @@ function invoiceDetails(d: InvoiceData): Details {
 
 function refundOrDisputeDetails(d: RefundOrDisputeData): Details {
   const party = partyDetails(d);
-  const payer = d.payment?.user;
+  const payment = d.payment;
+  const payer = payment?.user;
   return {
     ...party,
-    membershipId: d.payment?.membership?.id ?? party.membershipId,
-    userId: payer?.id ?? party.userId,
+    dataCompany: party.dataCompany ?? companyCandidate([
+      [payment?.company?.id, "data.payment.company.id"],
+      [payment?.company_id, "data.payment.company_id"],
+    ]),
+    membershipId: payment?.membership?.id ?? payment?.membership_id ?? party.membershipId,
+    userId: payer?.id ?? payment?.user_id ?? party.userId,
     paymentId: d.payment?.id ?? null,
     productId: party.productId ?? d.payment?.product?.id ?? null,
     ...moneyOf(d.amount, d.currency, "data.amount", "data.currency"),
@@ -320,7 +358,9 @@ function productTitle(value: unknown): string | null {
 function companyOnlyDetails(data: unknown): Details {
   const parsed = CompanyOnlyData.safeParse(data);
   return partyDetails(
-    parsed.success ? { company: parsed.data.company, company_id: parsed.data.company_id } : {},
+    parsed.success
+      ? { company: parsed.data.company, company_id: parsed.data.company_id, page_id: parsed.data.page_id }
+      : {},
   );
 }
 
