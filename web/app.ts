@@ -20,6 +20,7 @@ import type { OpsContext } from "./ops/snapshot.ts";
 import { readThresholds } from "./ops/thresholds.ts";
 import { devLoginRoutes } from "./routes/dev_login.tsx";
 import { recoveryLinkRoutes } from "./routes/recovery_link.ts";
+import { experienceRoutes } from "./routes/experience.tsx";
 
 const POOL_MAX = 10;
 /** The ops endpoints' own small pool: a busy dashboard cannot starve health checks, nor they it. */
@@ -80,6 +81,7 @@ export async function createApp(env: EnvReader = Deno.env) {
   app.route("/", healthRoutes(ops, { appEnv }));
   app.route("/", metricsRoutes(ops, config.OPS_TOKEN));
   app.route("/", dashboardRoutes({ sql, auth, whop, ring, appEnv }));
+  app.route("/", experienceRoutes(sql, auth.identify));
   if (appEnv === "local") {
     app.route(
       "/",

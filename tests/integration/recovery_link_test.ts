@@ -222,11 +222,19 @@ Deno.test("a valid link to an unknown case, or to nowhere usable, is 404", async
   await withCompany(async ({ openCase, clicks }) => {
     const unknown = await follow(await token(crypto.randomUUID()));
     assert.equal(unknown.status, 404);
-    assert.match(JSON.parse(unknown.text).error.message, /open Whop to manage your membership/);
+    assert.match(JSON.parse(unknown.text).error.message, /Open Whop, go to your memberships/);
 
     const page = await follow(await token(crypto.randomUUID()), { accept: "text/html" });
     assert.equal(page.status, 404);
-    assert.match(page.text, /We could not find where to send you/);
+    assert.match(page.text, /Open Whop, go to your memberships/);
+
+    // A member whose case has no destination reads the creator's name, not ours, and a way into Whop.
+    const nowhere = await openCase({ recovery_url: null, manage_url: null });
+    const memberPage = await follow(await token(nowhere), { accept: "text/html" });
+    assert.equal(memberPage.status, 404);
+    assert.match(memberPage.text, /Link test/);
+    assert.match(memberPage.text, /href="https:\/\/whop\.com\/"[^>]*>Open Whop</);
+    assert.doesNotMatch(memberPage.text, /Churn Saver/);
 
     // Stored junk is never redirected to.
     const junk = await openCase({ recovery_url: "javascript:alert(1)", manage_url: "ftp://whop.com/x" });

@@ -68,6 +68,11 @@ export function createWhopAuth(options: WhopAuthOptions) {
   }
 
   return {
+    /** The verified user of any Whop view (an experience's member as well as an admin), or a 401. */
+    async identify(token: string | undefined): Promise<string> {
+      if (!token) throw unauthorized("Open this from Whop: the request carries no Whop session.");
+      return await verifyToken(token);
+    },
     /** The verified viewer of `companyId`, or a 401/403 HttpError. */
     async authenticate(token: string | undefined, companyId: string): Promise<Viewer> {
       if (!token) {

@@ -14,7 +14,8 @@ import { verifyRecoveryLinkToken } from "../../supabase/functions/_shared/links.
 import { log } from "../../supabase/functions/_shared/log.ts";
 import { withTimeout } from "../../supabase/functions/_shared/timeout.ts";
 import { hmacSha256, toHex } from "../../supabase/functions/_shared/whop/webhook_signature.ts";
-import { Layout } from "../components/Layout.tsx";
+import { MemberPage } from "../components/MemberPage.tsx";
+import { redirectTarget } from "../lib/redirect_target.ts";
 import { securityHeaders } from "../lib/security_headers.ts";
 
 const DB_TIMEOUT_MS = 3000;
@@ -44,8 +45,8 @@ const EXPIRED: Failure = {
 const NO_DESTINATION: Failure = {
   status: 404,
   code: "no_destination",
-  title: "Nowhere to send you",
-  message: "We could not find where to send you: open Whop to manage your membership.",
+  title: "Manage your membership in Whop",
+  message: "Open Whop, go to your memberships and update your payment details there to keep your access.",
 };
 const UNAVAILABLE: Failure = {
   status: 503,
@@ -88,8 +89,8 @@ export function recoveryLinkRoutes(sql: Sql, linkSigningKey: string) {
       return failure(c, UNAVAILABLE);
     }
 
-    const location = httpUrl(destination);
-    if (!location) return failure(c, NO_DESTINATION);
+    const location = redirectTarget(destination);
+    if (!location) return failure(c, NO_DESTINATION, await creatorOf(sql, caseId).catch(() => null));
     return c.body(null, 302, { location });
   });
 
@@ -128,24 +129,24 @@ function clientIp(c: Context): string | null {
   return typeof remote?.hostname === "string" ? remote.hostname : null;
 }
 
-/** Only absolute http(s) addresses are redirected to, whatever the database holds. */
-function httpUrl(value: string | null): string | null {
-  if (!value) return null;
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
-  } catch {
-    return null;
-  }
+/** The creator's name, for the page a member sees when their link has nowhere to go. */
+async function creatorOf(sql: Sql, caseId: string): Promise<string | null> {
+  const [row] = await withTimeout(
+    sql<{ title: string | null }[]>`
+      select c.title from public.recovery_cases rc join public.companies c on c.company_id = rc.company_id
+      where rc.id = ${caseId}::uuid`,
+    DB_TIMEOUT_MS,
+    "database",
+  );
+  return row?.title ?? null;
 }
 
-function failure(c: Context, failure: Failure): Response {
+/** Every answer here is read by a member, who never chose Churn Saver: the page speaks in the
+ * creator's name (when known) and leads back into Whop. */
+function failure(c: Context, failure: Failure, creator: string | null = null): Response {
   const headers = failure.headers ?? {};
   if (/\btext\/html\b/i.test(c.req.header("accept") ?? "")) {
-    const page = h(Layout, {
-      title: failure.title,
-      children: h("section", { class: "card" }, h("h1", null, failure.title), h("p", null, failure.message)),
-    });
+    const page = h(MemberPage, { creator, title: failure.title, children: h("p", null, failure.message) });
     return c.html("<!doctype html>" + renderToString(page), failure.status, headers);
   }
   return c.json(errorBody(failure.code, failure.message), failure.status, headers);
