@@ -157,7 +157,7 @@ export interface PaymentOptions extends PartyOptions {
   substatus?: FriendlyReceiptStatus;
   failureMessage?: string | null;
   declineCode?: string | null;
-  /** `null` leaves `recovery_url` out entirely (Whop may omit it). */
+  /** Absent or `null` leaves `recovery_url` out, as Whop's documented Payment does. */
   recoveryUrl?: string | null;
   paymentsFailed?: number | null;
   nextPaymentAttempt?: string | null;
@@ -246,9 +246,9 @@ export function paymentObject(o: PaymentOptions = {}): WhopPayment {
     voidable: false,
     decline_code: o.declineCode === undefined ? (failed ? "insufficient_funds" : null) : o.declineCode,
   };
-  const recovery = o.recoveryUrl === undefined
-    ? (failed || outcome === "requires_action" ? recoveryUrlFor(id) : null)
-    : o.recoveryUrl;
+  // Neither the SDK's Payment type nor the docs example has recovery_url (WHOP.md 1.1): it is left
+  // out unless a test asks for it.
+  const recovery = o.recoveryUrl ?? null;
   if (recovery !== null) payment.recovery_url = recovery;
   return payment;
 }

@@ -949,7 +949,10 @@ Deno.test("payload builders produce Whop's real shapes", () => {
   assert.equal(d.company?.id, COMPANY);
   assert.match(d.product?.id ?? "", /^prod_/);
   assert.match(d.plan?.id ?? "", /^plan_/);
-  assert.ok(d.recovery_url?.startsWith("https://"));
+  // Not in the SDK's Payment type nor the docs example (WHOP.md 1.1): absent unless asked for.
+  assert.equal("recovery_url" in d, false);
+  const withUrl = paymentEvent("payment.failed", { recoveryUrl: "https://whop.com/pay/x" }).data;
+  assert.equal(withUrl.recovery_url, "https://whop.com/pay/x");
   assert.equal(d.payments_failed, 1);
   assert.equal(d.retryable, true);
   assert.ok(d.failure_message);

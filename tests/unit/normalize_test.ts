@@ -94,6 +94,8 @@ function expected(fields: Partial<NormalizedEvent> & Pick<NormalizedEvent, "id" 
 
 const PAYMENT_TYPES = ["payment.failed", "payment.succeeded", "payment.pending", "payment.requires_action"];
 
+const withRecovery = (type: string) => type === "payment.failed" || type === "payment.requires_action";
+
 for (const type of PAYMENT_TYPES) {
   Deno.test(`v1 ${type}: every field`, async () => {
     const body = roundTrip(paymentEvent(type, {
@@ -103,8 +105,9 @@ for (const type of PAYMENT_TYPES) {
       paymentId: PAYMENT_ID,
       membershipId: MEMBERSHIP_ID,
       amount: 29.99,
+      // The builders leave recovery_url out as Whop does; a test that wants one asks for it.
+      ...(withRecovery(type) ? { recoveryUrl: recoveryUrlFor(PAYMENT_ID) } : {}),
     }));
-    const withRecovery = type === "payment.failed" || type === "payment.requires_action";
     assert.deepEqual(
       await normalizeV1(body),
       expected({
@@ -117,7 +120,7 @@ for (const type of PAYMENT_TYPES) {
         productTitle: "Pro Membership",
         amountMinor: 2999,
         currency: "usd",
-        recoveryUrl: withRecovery ? recoveryUrlFor(PAYMENT_ID) : null,
+        recoveryUrl: withRecovery(type) ? recoveryUrlFor(PAYMENT_ID) : null,
       }),
     );
   });

@@ -5,6 +5,7 @@
 import type { Sql } from "../_shared/db.ts";
 import { log } from "../_shared/log.ts";
 import type { WhopCallOutcome } from "../_shared/whop/client.ts";
+import { ensureDestinations } from "./destinations.ts";
 import { decide, type RetryPolicy } from "./retry_policy.ts";
 import { type ClaimedJob, type SendDeps, sendJob } from "./send_job.ts";
 
@@ -67,6 +68,9 @@ export async function dispatchRound(
       } else counts[row.status]++;
     }
     counts.claimed += claimed.length;
+    await ensureDestinations(sql, deps.whop, claimed).catch((error) =>
+      log.warn("could not look up where messages should lead; sending them as they are", { error })
+    );
 
     const byChannel = Map.groupBy(claimed, (job) => job.channel);
     await Promise.all([...byChannel].map(([channel, jobs]) => sendChannel(channel, jobs)));

@@ -56,7 +56,11 @@ export const MAX_FREE_DAYS = 1095;
 const notificationAnswer = z.object({ success: z.boolean() });
 const dmChannelAnswer = z.object({ id: z.string().min(1) });
 const messageAnswer = z.object({ id: z.string().min(1) });
-const membershipAnswer = z.object({ id: z.string().min(1), status: z.string() });
+const membershipAnswer = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  manage_url: z.string().nullish(),
+});
 const accessAnswer = z.object({ has_access: z.boolean(), access_level: z.string() });
 
 export function createWhopClient(options: WhopClientOptions) {

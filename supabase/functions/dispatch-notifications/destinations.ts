@@ -1,0 +1,44 @@
+// Before messages go out, every case they are about gets somewhere to send the member. Payment
+// events rarely carry one (no recovery_url, no manage_url: WHOP.md 1.1), so the membership is read
+// from Whop once and its manage_url kept with the case. A failed read is not an error: the message
+// still goes, and its link lands on a page that leads the member into Whop.
+import type { Sql } from "../_shared/db.ts";
+import { log } from "../_shared/log.ts";
+import type { createWhopClient } from "../_shared/whop/client.ts";
+import type { ClaimedJob } from "./send_job.ts";
+
+/** Reads at most this many memberships at once, so a slow Whop cannot hold many connections. */
+const READ_CONCURRENCY = 4;
+
+export async function ensureDestinations(
+  sql: Sql,
+  whop: ReturnType<typeof createWhopClient>,
+  jobs: readonly ClaimedJob[],
+): Promise<void> {
+  const caseIds = [...new Set(jobs.filter((job) => job.channel !== "incentive").map((job) => job.case_id))];
+  if (caseIds.length === 0) return;
+  const missing = await sql<{ case_id: string; membership_id: string }[]>`
+    select case_id, membership_id from private.cases_without_destination(${caseIds}::uuid[])`;
+  for (let i = 0; i < missing.length; i += READ_CONCURRENCY) {
+    await Promise.all(missing.slice(i, i + READ_CONCURRENCY).map((row) => remember(sql, whop, row)));
+  }
+}
+
+async function remember(
+  sql: Sql,
+  whop: ReturnType<typeof createWhopClient>,
+  row: { case_id: string; membership_id: string },
+): Promise<void> {
+  const outcome = await whop.getMembership(row.membership_id);
+  const manageUrl = outcome.ok ? (outcome.body as { manage_url?: unknown }).manage_url : null;
+  if (typeof manageUrl !== "string") {
+    log.info("no manage_url for the case's membership", {
+      case_id: row.case_id,
+      status: outcome.ok ? 200 : outcome.status,
+    });
+    return;
+  }
+  const [{ kept }] = await sql<{ kept: boolean }[]>`
+    select private.remember_manage_url(${row.case_id}::uuid, ${manageUrl}) as kept`;
+  if (!kept) log.info("Whop's manage_url is not an http(s) address; not kept", { case_id: row.case_id });
+}
