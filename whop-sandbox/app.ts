@@ -41,7 +41,9 @@ export interface Sandbox {
   /** Resolves once the signing key exists; await it before measuring anything time-sensitive. */
   ready: Promise<void>;
   signingKey(): Promise<SigningKey>;
-  mintUserToken(input: Omit<UserTokenInput, "audience"> & { audience?: string }): Promise<string>;
+  mintUserToken(
+    input: Omit<UserTokenInput, "audience"> & { audience?: UserTokenInput["audience"] },
+  ): Promise<string>;
   sendWebhook(input: SendWebhookInput): Promise<WebhookDelivery>;
   /** Same as POST /_sandbox/reset. */
   reset(): void;

@@ -23,8 +23,11 @@ const userTokenSchema = z.object({
   user_id: z.string().min(1),
   app_id: z.string().min(1).nullish(),
   expires_in_seconds: z.number().int().nullish(),
+  /** No `exp` claim at all (Whop's verifiers accept such a token). */
+  no_expiry: z.boolean().optional(),
   issuer: z.string().nullish(),
-  audience: z.string().nullish(),
+  /** A list gives an array `aud` (Whop's verifiers refuse it even when it holds the app id). */
+  audience: z.union([z.string(), z.array(z.string().min(1)).min(1)]).nullish(),
   /** Sign with a key that is NOT in the JWKS (for signature-failure tests). */
   untrusted_key: z.boolean().optional(),
 });
@@ -159,6 +162,7 @@ export function controlRoutes(ctx: SandboxContext, resetAll: () => void): Hono {
       audience,
       issuer: b.issuer ?? undefined,
       expiresInSeconds: b.expires_in_seconds ?? undefined,
+      noExpiry: b.no_expiry,
     });
     return jsonResponse({ token, kid: key.kid });
   });

@@ -33,9 +33,12 @@ export function jwksDocument(key: SigningKey): { keys: JWK[] } {
 
 export interface UserTokenInput {
   userId: string;
-  audience: string;
+  /** A list gives an array `aud`, which Whop's verifiers refuse (for negative tests). */
+  audience: string | string[];
   issuer?: string;
   expiresInSeconds?: number;
+  /** Leave `exp` out: Whop's verifiers do not require it, so the app must accept such a token. */
+  noExpiry?: boolean;
 }
 
 /** An ES256 JWT shaped like Whop's `x-whop-user-token`: iss urn:whopcom:exp-proxy, aud app id,
@@ -43,11 +46,13 @@ export interface UserTokenInput {
 export async function mintUserToken(key: SigningKey, input: UserTokenInput): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const expiresIn = input.expiresInSeconds ?? 300;
-  return await new SignJWT({})
+  const jwt = new SignJWT({})
     .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "JWT" })
     .setIssuer(input.issuer ?? WHOP_TOKEN_ISSUER)
     .setAudience(input.audience)
-    .setSubject(input.userId)
+    .setSubject(input.userId);
+  if (input.noExpiry) return await jwt.setIssuedAt(now).sign(key.privateKey);
+  return await jwt
     .setIssuedAt(Math.min(now, now + expiresIn - 60))
     .setExpirationTime(now + expiresIn)
     .sign(key.privateKey);

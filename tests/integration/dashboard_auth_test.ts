@@ -1,8 +1,9 @@
 // Who may see a company's dashboard: only a request carrying a valid Whop user token (ES256, Whop's
-// issuer, our app as audience, not expired, signed by a key of Whop's JWKS) for a user Whop calls
-// an admin of that company. Every other token is refused with 401 or 403, and no data.
+// issuer, our app as the single-string audience, not expired when it has an exp, signed by a key of
+// Whop's JWKS) for a user Whop calls an admin of that company. Every other token is refused with 401
+// or 403, and no data. The claim-by-claim rules are in tests/unit/whop_user_token_test.ts.
 import assert from "node:assert/strict";
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { createApp } from "../../web/app.ts";
 import { adminToken, grantAccess, userToken } from "../support/dashboard.ts";
 import { connectAsOwner, dashboardEnv, stackVar } from "../support/stack.ts";
@@ -33,6 +34,16 @@ Deno.test("dashboard tokens: every bad token is refused with 401/403 and no data
     const ok = await get(good);
     assert.ok(![401, 403].includes(ok.status), `the admin's own token is accepted (${ok.status})`);
 
+    // Whop's verifiers do not require exp, so a token without one must not lock the admin out.
+    const noExpiry = await userToken(userId, { no_expiry: true });
+    assert.equal(decodeJwt(noExpiry).exp, undefined);
+    const accepted = await get(noExpiry);
+    assert.ok(![401, 403].includes(accepted.status), `a token without exp is accepted (${accepted.status})`);
+    assert.ok(accepted.body.includes(secretTitle), "a token without exp sees the dashboard");
+
+    const arrayAudience = await userToken(userId, { audience: [stackVar("WHOP_APP_ID")] });
+    assert.deepEqual(decodeJwt(arrayAudience).aud, [stackVar("WHOP_APP_ID")]);
+
     const now = Math.floor(Date.now() / 1000);
     const claims = {
       sub: userId,
@@ -56,6 +67,7 @@ Deno.test("dashboard tokens: every bad token is refused with 401/403 and no data
       ["expired", await userToken(userId, { expires_in_seconds: -120 }), 401],
       ["wrong issuer", await userToken(userId, { issuer: "urn:someone:else" }), 401],
       ["wrong audience", await userToken(userId, { audience: "app_someone_else" }), 401],
+      ["array audience holding our app id", arrayAudience, 401],
       ["wrong key", await userToken(userId, { untrusted_key: true }), 401],
       ["alg none", `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims)}.`, 401],
       ["HS256 signed with the public JWK", hsWithPublicKey, 401],

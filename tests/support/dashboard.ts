@@ -25,8 +25,11 @@ export async function grantAccess(
 
 export interface TokenOptions {
   expires_in_seconds?: number;
+  /** No `exp` claim at all. */
+  no_expiry?: boolean;
   issuer?: string;
-  audience?: string;
+  /** A list gives an array `aud`. */
+  audience?: string | string[];
   untrusted_key?: boolean;
 }
 

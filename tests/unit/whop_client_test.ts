@@ -105,6 +105,29 @@ Deno.test("sendPushNotification posts Whop's body with auth, app id and idempote
   });
 });
 
+Deno.test("every call sends Api-Version-Date 2026-07-20; only mutations carry an Idempotency-Key", async () => {
+  await withSandbox(async (h) => {
+    assertOk(await h.client.sendPushNotification(push, "v_push"));
+    assertOk(
+      await h.client.sendDirectMessage({ userId: "user_1", companyId: "biz_1", content: "Hi" }, "v_dm"),
+    );
+    assertOk(await h.client.addFreeDays({ membershipId: "mem_1", days: 1 }, "v_days"));
+    assertOk(await h.client.cancelMembership({ membershipId: "mem_1", mode: "at_period_end" }, "v_cancel"));
+    assertOk(await h.client.getMembership("mem_1"));
+    assertOk(await h.client.checkAccess("user_9", "biz_1"));
+
+    const calls = await h.calls("/api/v1/**");
+    assert.equal(calls.length, 7);
+    for (const call of calls) {
+      const what = `${call.method} ${call.path}`;
+      // The value @whop/sdk 0.0.42 sends; a literal here so a changed constant is a deliberate change.
+      assert.equal((call.headers as Record<string, string>)["api-version-date"], "2026-07-20", what);
+      if (call.method === "POST") assert.match(String(call.idempotency_key), /^v_/, what);
+      else assert.equal(call.idempotency_key, null, what);
+    }
+  });
+});
+
 Deno.test("the same idempotency key twice has one effect (push, free days, DM)", async () => {
   await withSandbox(async (h) => {
     assertOk(await h.client.sendPushNotification(push, "k_push"));

@@ -1,12 +1,14 @@
 // Who is looking at the dashboard (WHOP.md section 3): Whop's proxy adds `x-whop-user-token`, an
 // ES256 JWT (issuer urn:whopcom:exp-proxy, audience = our app id), to every request of the app.
-// We verify it against Whop's JWKS, then ask Whop whether that user is an admin of the company in
-// the URL (answers cached briefly). Anything else is 401 (who are you?) or 403 (not yours).
-import { createRemoteJWKSet, jwtVerify } from "jose";
+// We verify it against Whop's JWKS (rules in whop_user_token.ts), then ask Whop whether that user is
+// an admin of the company in the URL (answers cached briefly). Anything else is 401 (who are you?)
+// or 403 (not yours).
+import { createRemoteJWKSet } from "jose";
 import { forbidden, HttpError, unauthorized } from "../../supabase/functions/_shared/http.ts";
 import type { WhopClient } from "../../supabase/functions/_shared/whop/client.ts";
+import { verifyWhopUserToken } from "./whop_user_token.ts";
 
-export const WHOP_TOKEN_ISSUER = "urn:whopcom:exp-proxy";
+export { WHOP_TOKEN_ISSUER } from "./whop_user_token.ts";
 
 export interface Viewer {
   userId: string;
@@ -30,14 +32,7 @@ export function createWhopAuth(options: WhopAuthOptions) {
 
   async function verifyToken(token: string): Promise<string> {
     try {
-      const { payload } = await jwtVerify(token, jwks, {
-        issuer: WHOP_TOKEN_ISSUER,
-        audience: options.appId,
-        algorithms: ["ES256"],
-        requiredClaims: ["sub", "exp"],
-      });
-      if (typeof payload.sub !== "string" || !payload.sub) throw new Error("no subject");
-      return payload.sub;
+      return await verifyWhopUserToken(token, jwks, options.appId);
     } catch {
       throw unauthorized(
         "Your Whop session could not be verified. Open Churn Saver from your Whop dashboard again.",

@@ -1,8 +1,9 @@
 // The Whop REST calls Churn Saver makes: nudges (push, DM), the free-days incentive, membership reads
 // and cancellation, and the dashboard's access check. Plain fetch, so the dispatcher sees every
 // attempt's status and latency. Nothing here throws for HTTP or network problems: each call resolves
-// to a WhopCallOutcome. Mutations always carry the caller's Idempotency-Key, so a retried job never
-// acts twice.
+// to a WhopCallOutcome. Mutations carry the caller's Idempotency-Key, but no Whop doc confirms that
+// Whop honours it (WHOP.md section 2): callers must not rely on it to avoid acting twice. Every call
+// pins the API version (WHOP_API_VERSION_DATE) as the official SDK does.
 import { z } from "zod";
 import {
   INVALID_INPUT,
@@ -49,6 +50,11 @@ export interface PushNotificationInput {
 export type WhopClient = ReturnType<typeof createWhopClient>;
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** The API behaviour we are written against, sent as `Api-Version-Date` on every call: the date
+ * @whop/sdk 0.0.42 pins (client.js, `version = ... ?? '2026-07-20'`). Without the header Whop answers
+ * with its oldest (2025-01-01) behaviour (WHOP.md section 2). A new date may change the answers'
+ * shapes: re-check what the schemas below rely on before moving it. */
+export const WHOP_API_VERSION_DATE = "2026-07-20";
 export const MIN_FREE_DAYS = 1;
 export const MAX_FREE_DAYS = 1095;
 
@@ -76,6 +82,7 @@ export function createWhopClient(options: WhopClientOptions) {
     authorization: `Bearer ${apiKey}`,
     "content-type": "application/json",
     accept: "application/json",
+    "api-version-date": WHOP_API_VERSION_DATE,
   });
   if (options.appId) headers.set("x-whop-app-id", options.appId);
   const transport: WhopTransport = {
