@@ -106,8 +106,11 @@ export async function makeDueJobs(
             values (${companyId}, 'exp_test', 0) on conflict do nothing`;
   const rows = await sql<{ id: number }[]>`
     with cases as (
-      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at)
-      select ${companyId}, 'mem_' || b.batch || '_' || n, 'user_' || b.batch || '_' || n, 'payment_failed', ${dueAt}
+      -- With a destination, as a case opened from a membership event has: dispatch alone is measured,
+      -- not the one membership lookup a case without one costs (BENCHMARKS.md).
+      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at, manage_url)
+      select ${companyId}, 'mem_' || b.batch || '_' || n, 'user_' || b.batch || '_' || n, 'payment_failed', ${dueAt},
+             'https://whop.com/billing/manage/mem_' || b.batch || '_' || n
       from generate_series(1, ${count}) n, (select substr(md5(random()::text), 1, 10) as batch) b
       returning id
     )

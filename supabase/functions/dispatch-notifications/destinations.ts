@@ -30,15 +30,19 @@ async function remember(
   row: { case_id: string; membership_id: string },
 ): Promise<void> {
   const outcome = await whop.getMembership(row.membership_id);
+  // Only a definitive answer is remembered; after a timeout, 429 or 5xx the next round asks again.
+  const definitive = outcome.ok || (outcome.kind === "permanent" && outcome.status === 404);
+  if (!definitive) return;
   const manageUrl = outcome.ok ? (outcome.body as { manage_url?: unknown }).manage_url : null;
-  if (typeof manageUrl !== "string") {
-    log.info("no manage_url for the case's membership", {
+  const [{ kept }] = await sql<{ kept: boolean }[]>`
+    select private.remember_manage_url(${row.case_id}::uuid, ${
+    typeof manageUrl === "string" ? manageUrl : null
+  })
+      as kept`;
+  if (!kept) {
+    log.info("no usable manage_url for the case's membership", {
       case_id: row.case_id,
       status: outcome.ok ? 200 : outcome.status,
     });
-    return;
   }
-  const [{ kept }] = await sql<{ kept: boolean }[]>`
-    select private.remember_manage_url(${row.case_id}::uuid, ${manageUrl}) as kept`;
-  if (!kept) log.info("Whop's manage_url is not an http(s) address; not kept", { case_id: row.case_id });
 }

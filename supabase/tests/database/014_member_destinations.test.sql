@@ -3,7 +3,7 @@
 -- private.cases_without_destination, used last by private.link_destination; and taps in the
 -- experience view, recorded only for the case's own member (private.record_member_click).
 begin;
-select plan(12);
+select plan(13);
 
 insert into public.companies (company_id, title) values ('biz_dest_a', 'Ana Yoga');
 insert into public.recovery_cases (id, company_id, membership_id, user_id, reason, opened_at, recovery_url, manage_url)
@@ -18,12 +18,15 @@ select is((select array_agg(case_id) from private.cases_without_destination(
 select is(private.remember_manage_url('00000000-0000-4000-8000-0000000d0001', 'javascript:alert(1)'), false,
   'a non-http address from Whop is not kept');
 select is(private.link_destination('00000000-0000-4000-8000-0000000d0001'), null, '... and leads nowhere');
+select is((select count(*) from private.cases_without_destination(array['00000000-0000-4000-8000-0000000d0001']::uuid[])),
+  0::bigint, '... and Whop''s answer is remembered: the case is not looked up again');
+update public.recovery_cases set manage_url_looked_up_at = null where id = '00000000-0000-4000-8000-0000000d0001';
 select is(private.remember_manage_url('00000000-0000-4000-8000-0000000d0001', 'https://whop.com/manage/mem_d1'), true,
   'an http(s) manage_url is kept with the case');
 select is(private.link_destination('00000000-0000-4000-8000-0000000d0001'), 'https://whop.com/manage/mem_d1',
   '... and is where its links lead');
 select is((select count(*) from private.cases_without_destination(array['00000000-0000-4000-8000-0000000d0001']::uuid[])),
-  0::bigint, '... so it is not looked up again');
+  0::bigint, '... and it is not looked up again');
 select is(private.remember_manage_url('00000000-0000-4000-8000-0000000d0002', 'https://whop.com/other'), true,
   'a case with an event''s manage_url may also keep one');
 select is(private.link_destination('00000000-0000-4000-8000-0000000d0002'), 'https://whop.com/manage/mem_d2',
