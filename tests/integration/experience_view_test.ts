@@ -103,5 +103,7 @@ Deno.test("other experience paths get the member page, not a JSON 404", async ()
     assert.equal(response.status, 200);
     assert.match(await response.text(), /Open Whop/);
     assert.equal((await get("/experiences/exp_Demo123/recover/not-a-case", token)).status, 200);
+    assert.equal((await get("/experiences/exp_Demo123/recover/%E0%A4%A", token)).status, 200, "bad escapes");
+    assert.equal((await get("/experiences/not_an_experience/recover/x", token)).status, 404);
   });
 });

@@ -69,8 +69,7 @@ export function experienceRoutes(sql: Sql, identify: IdentifyUser) {
         message: error.message,
       });
     }
-    const restPath = decodeURIComponent(c.req.path.slice(`/experiences/${experienceId}/`.length));
-    const caseId = RECOVER_PATH.exec(restPath)?.[1];
+    const caseId = RECOVER_PATH.exec(c.req.path.slice(`/experiences/${experienceId}/`.length))?.[1];
     if (!caseId) return answer(c, { ...NOWHERE, creator: null });
 
     let click: { found: boolean; destination?: string | null; company_title?: string | null };
