@@ -114,8 +114,11 @@ async function decryptMember(ring: KeyRing, row: Record<string, unknown>) {
 }
 
 async function decryptEvent(ring: KeyRing, row: Record<string, unknown>) {
-  const { payload_ciphertext: ciphertext, ...rest } = row;
-  if (typeof ciphertext !== "string") return { ...rest, payload: null };
+  const { payload_ciphertext: ciphertext, cancellation_reason_ciphertext: reason, ...rest } = row;
+  const cancellation_reason = typeof reason === "string"
+    ? await decryptField(ring, reason, piiContext.event(String(row.id), "cancellation_reason"))
+    : null;
+  if (typeof ciphertext !== "string") return { ...rest, cancellation_reason, payload: null };
   const raw = await decryptField(ring, ciphertext, piiContext.payload(String(row.id)));
   let payload: unknown = raw;
   try {
@@ -123,5 +126,5 @@ async function decryptEvent(ring: KeyRing, row: Record<string, unknown>) {
   } catch {
     // Stored as received; a body that is not JSON is exported as text.
   }
-  return { ...rest, payload };
+  return { ...rest, cancellation_reason, payload };
 }

@@ -123,37 +123,61 @@ function reencrypt(ring: KeyRing, ciphertext: string, plaintext: string, context
 }
 
 async function rotateEvents(sql: Sql, ring: KeyRing, options: RotationOptions): Promise<RotationTally> {
-  const stale = sql`split_part(payload_ciphertext, '.', 2) <> ${ring.currentKeyId}`;
+  const current = ring.currentKeyId;
+  const stale = sql`(split_part(payload_ciphertext, '.', 2) <> ${current}
+    or split_part(cancellation_reason_ciphertext, '.', 2) <> ${current})`;
   const company = options.companyId ? sql`and company_id = ${options.companyId}` : sql``;
   const tally = emptyTally();
   [{ pending: tally.pending }] = await sql<{ pending: number }[]>`
     select count(*)::int as pending from public.events where ${stale} ${company}`;
   let after = "";
   for (;;) {
-    const rows = await sql<{ id: string; payload_ciphertext: string }[]>`
-      select id, payload_ciphertext from public.events
+    const rows = await sql<EventRow[]>`
+      select id, payload_ciphertext, cancellation_reason_ciphertext from public.events
       where ${stale} ${company} and id > ${after}
       order by id
       limit ${options.batchSize}`;
     if (rows.length === 0) break;
     after = rows.at(-1)!.id;
     for (const row of rows) {
-      const context = piiContext.payload(row.id);
-      let next: string;
+      let next: EventRow;
       try {
-        next = await encryptField(ring, await decryptField(ring, row.payload_ciphertext, context), context);
+        next = await reencryptEvent(ring, row);
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         tally.failed++;
         continue;
       }
       const written = await sql`
-        update public.events set payload_ciphertext = ${next}
-        where id = ${row.id} and payload_ciphertext = ${row.payload_ciphertext}`;
+        update public.events set payload_ciphertext = ${next.payload_ciphertext},
+          cancellation_reason_ciphertext = ${next.cancellation_reason_ciphertext}
+        where id = ${row.id} and payload_ciphertext is not distinct from ${row.payload_ciphertext}
+          and cancellation_reason_ciphertext is not distinct from ${row.cancellation_reason_ciphertext}`;
       if (written.count === 1) tally.reencrypted++;
       else tally.changed++;
     }
     options.onProgress?.("events", tally);
   }
   return tally;
+}
+
+interface EventRow {
+  id: string;
+  payload_ciphertext: string | null;
+  /** The member's cancellation reason, in their own words. */
+  cancellation_reason_ciphertext: string | null;
+}
+
+async function reencryptEvent(ring: KeyRing, row: EventRow): Promise<EventRow> {
+  const next = { ...row };
+  const fields = [
+    ["payload_ciphertext", piiContext.payload(row.id)],
+    ["cancellation_reason_ciphertext", piiContext.event(row.id, "cancellation_reason")],
+  ] as const;
+  for (const [column, context] of fields) {
+    const ciphertext = row[column];
+    if (ciphertext === null) continue;
+    next[column] = await reencrypt(ring, ciphertext, await decryptField(ring, ciphertext, context), context);
+  }
+  return next;
 }

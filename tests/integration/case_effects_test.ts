@@ -1,5 +1,6 @@
 // Every churn-relevant Whop event type, in real v1 and legacy v5 shapes, moves a membership's case
-// the way ARCHITECTURE section 5 says: delivered on its own, and after a failure opened a case.
+// the way ARCHITECTURE section 5 says: delivered on its own, and after a failure opened a case (a
+// failed first checkout opens nothing; a refund or dispute ends the open case as lost).
 import assert from "node:assert/strict";
 import {
   invoiceEvent,
@@ -22,6 +23,12 @@ const table: [string, Build, string, string][] = [
     "payment.failed",
     (c, m) => v1(paymentEvent("payment.failed", ids(c, m))),
     "open:payment_failed",
+    "open:payment_failed",
+  ],
+  [
+    "payment.failed, first checkout (billing_reason subscription_create)",
+    (c, m) => v1(paymentEvent("payment.failed", { ...ids(c, m), billingReason: "subscription_create" })),
+    "none",
     "open:payment_failed",
   ],
   [
@@ -106,7 +113,8 @@ const table: [string, Build, string, string][] = [
         }, c),
       ),
     "none",
-    "open:payment_failed",
+    // The refund or dispute ends the open case (20261203000200_refunds_disputes_first_checkouts.sql).
+    "lost:payment_failed",
   ],
   [
     "dispute.created",
@@ -120,7 +128,8 @@ const table: [string, Build, string, string][] = [
         }, c),
       ),
     "none",
-    "open:payment_failed",
+    // The refund or dispute ends the open case (20261203000200_refunds_disputes_first_checkouts.sql).
+    "lost:payment_failed",
   ],
   [
     "legacy app_payment.failed",
@@ -145,6 +154,18 @@ const table: [string, Build, string, string][] = [
     (c, m) => legacy(legacyEvent("membership.went_valid", ids(c, m))),
     "none",
     "recovered:payment_failed",
+  ],
+  [
+    "legacy refund.created (company only in data.payment.company_id)",
+    (c, m) => legacy(legacyEvent("refund.created", ids(c, m))),
+    "none",
+    "lost:payment_failed",
+  ],
+  [
+    "legacy dispute.created (company only in data.payment.company_id)",
+    (c, m) => legacy(legacyEvent("dispute.created", ids(c, m))),
+    "none",
+    "lost:payment_failed",
   ],
   [
     "legacy app_membership.went_invalid",

@@ -16,6 +16,10 @@ const HEADER = [
   "recovered_amount",
   "currency",
   "attribution",
+  "closed_by",
+  "billing_reason",
+  "failure_message",
+  "cancellation_reason",
 ];
 
 /** A strict RFC 4180 reader (CRLF records, quoted fields), enough to check what a spreadsheet would see. */
@@ -122,8 +126,13 @@ Deno.test("export: the filtered cases of this company only, with decrypted email
       "",
       "USD",
       "",
+      // No refund or dispute, and no events (the why columns: tests/integration/case_why_test.ts).
+      "",
+      "",
+      "",
+      "",
     ]);
-    assert.deepEqual(rows[1].slice(4), [
+    assert.deepEqual(rows[1].slice(4, 11), [
       "kim@example.com",
       "2026-05-02T00:00:00.000Z",
       "2026-05-04T00:00:00.000Z",

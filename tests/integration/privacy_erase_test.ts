@@ -135,6 +135,11 @@ Deno.test("export returns a member's data decrypted; erase leaves no row mention
     assert.equal(doc.members[0].name, member.name);
     assert.equal(doc.members[0].email_ciphertext, undefined, "decrypted, not the ciphertext");
     assert.equal(doc.events[0].payload.data.user.email, member.email, "the raw payload, decrypted");
+    assert.equal(doc.events[0].cancellation_reason, null, "a payment event has no cancellation reason");
+    assert.ok(
+      !("cancellation_reason_ciphertext" in doc.events[0]),
+      "an event's fields are decrypted, not ciphertext",
+    );
     assert.equal(doc.cases.length, 1);
     assert.equal(doc.clicks.length, 1);
     assert.ok(

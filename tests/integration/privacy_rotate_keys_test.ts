@@ -1,7 +1,8 @@
 // Key rotation: rows written under key v1 by the real webhook function are re-encrypted by
 // `deno task privacy rotate-keys` once v2 is put first; every field is then on v2, decrypts to the
 // same plaintext with v1 gone from the ring, the blind index still finds the member, and a second
-// run changes nothing. A ring that cannot decrypt the rows fails loudly and changes nothing.
+// run changes nothing. A ring that cannot decrypt the rows fails loudly and changes nothing. The
+// member's cancellation reason, kept encrypted with its event, rotates with the payload.
 import assert from "node:assert/strict";
 import {
   decryptField,
@@ -10,7 +11,7 @@ import {
   loadKeyRing,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
-import { paymentEvent } from "../../whop-sandbox/payloads.ts";
+import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { runTask } from "../support/cli.ts";
 import { connectAsOwner } from "../support/stack.ts";
 import { setFlags, signedRequest, uniqueCompany, withWebhookApp } from "../support/webhooks.ts";
@@ -25,8 +26,8 @@ const FIELDS = ["email", "name", "username"] as const;
 /** Every encrypted value of the company, decrypted with `ring`, plus the key ids it is stored under. */
 async function storedState(sql: Sql, ring: KeyRing, companyId: string) {
   const members = await sql`select * from public.members where company_id = ${companyId} order by user_id`;
-  const events =
-    await sql`select id, payload_ciphertext from public.events where company_id = ${companyId} order by id`;
+  const events = await sql`select id, payload_ciphertext, cancellation_reason_ciphertext from public.events
+                            where company_id = ${companyId} order by id`;
   const plaintext: Record<string, string> = {};
   const keyIds = new Set<string>();
   for (const member of members) {
@@ -44,6 +45,14 @@ async function storedState(sql: Sql, ring: KeyRing, companyId: string) {
   for (const event of events) {
     keyIds.add(event.payload_ciphertext.split(".")[1]);
     plaintext[event.id] = await decryptField(ring, event.payload_ciphertext, piiContext.payload(event.id));
+    if (event.cancellation_reason_ciphertext !== null) {
+      keyIds.add(event.cancellation_reason_ciphertext.split(".")[1]);
+      plaintext[`${event.id}.cancellation_reason`] = await decryptField(
+        ring,
+        event.cancellation_reason_ciphertext,
+        piiContext.event(event.id, "cancellation_reason"),
+      );
+    }
   }
   return { plaintext, keyIds: [...keyIds].sort(), members, events };
 }
@@ -70,11 +79,31 @@ Deno.test("rotate-keys re-encrypts every row with the newest key, resumably, wit
         });
         assert.equal((await send(await signedRequest(event))).status, 200);
       }
+      const cancel = membershipEvent("membership.cancel_at_period_end_changed", {
+        companyId,
+        membershipId: "mem_rot1",
+        userId: "user_rot1",
+        email: "Rotate1@Example.com",
+        name: "Rosa Rotation 1",
+        username: "rosa1",
+        cancellationReason: "Moving to another community",
+      });
+      assert.equal((await send(await signedRequest(cancel))).status, 200);
     }, { ENCRYPTION_KEYS: v1 });
 
     const before = await storedState(sql, await loadKeyRing(v1), companyId);
     assert.deepEqual(before.keyIds, [`index:${v1Id}`, v1Id].sort(), "fixture: everything on v1");
-    assert.equal(Object.keys(before.plaintext).length, 12);
+    assert.equal(
+      Object.keys(before.plaintext).length,
+      14,
+      "9 member fields, 4 payloads, 1 cancellation reason",
+    );
+    assert.equal(
+      before.plaintext[
+        `${before.events.find((e) => e.cancellation_reason_ciphertext)!.id}.cancellation_reason`
+      ],
+      "Moving to another community",
+    );
 
     // --batch 2 makes it take several batches.
     const rotated = await runTask("privacy", ["rotate-keys", "--company", companyId, "--batch", "2"], {
@@ -83,7 +112,7 @@ Deno.test("rotate-keys re-encrypts every row with the newest key, resumably, wit
     assert.equal(rotated.code, 0, rotated.text);
     assert.match(rotated.stdout, /members: 2 of 3 done/, "progress per batch");
     assert.match(rotated.stdout, /members\s+3\s+3\s+0\s+0/, `summary:\n${rotated.stdout}`);
-    assert.match(rotated.stdout, /events\s+3\s+3\s+0\s+0/);
+    assert.match(rotated.stdout, /events\s+4\s+4\s+0\s+0/);
 
     const v2Only = await loadKeyRing(v2);
     const after = await storedState(sql, v2Only, companyId);
@@ -107,7 +136,7 @@ Deno.test("rotate-keys re-encrypts every row with the newest key, resumably, wit
       ENCRYPTION_KEYS: `${v3},${v1}`,
     });
     assert.equal(wrong.code, 1, wrong.text);
-    assert.match(wrong.text, /6 row\(s\) hold a field no key of ENCRYPTION_KEYS decrypts/);
+    assert.match(wrong.text, /7 row\(s\) hold a field no key of ENCRYPTION_KEYS decrypts/);
     assert.deepEqual((await storedState(sql, v2Only, companyId)).members, after.members);
   } finally {
     await sql`delete from public.companies where company_id = ${companyId}`;

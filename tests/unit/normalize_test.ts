@@ -43,6 +43,9 @@ const MEMBER = { email: EMAIL, name: NAME, username: "janedoe" };
 const NO_MEMBER = { email: null, name: null, username: null };
 const MEMBERSHIP_ID = "mem_Test00000001";
 const PAYMENT_ID = "pay_Test00000001";
+/** Whop's next retry and a membership's period end, fixed so the expectations can name them. */
+const NEXT_ATTEMPT = "2026-11-21T09:30:00.000Z";
+const PERIOD_END = "2026-12-20T09:30:00.000Z";
 
 type Json = Record<string, unknown>;
 
@@ -86,6 +89,14 @@ function expected(fields: Partial<NormalizedEvent> & Pick<NormalizedEvent, "id" 
     recoveryUrl: null,
     manageUrl: null,
     member: MEMBER,
+    billingReason: null,
+    failureMessage: null,
+    paymentsFailed: null,
+    nextPaymentAttempt: null,
+    membershipStatus: null,
+    cancelOption: null,
+    cancellationReason: null,
+    renewalPeriodEnd: null,
     ...fields,
   };
 }
@@ -95,6 +106,13 @@ function expected(fields: Partial<NormalizedEvent> & Pick<NormalizedEvent, "id" 
 const PAYMENT_TYPES = ["payment.failed", "payment.succeeded", "payment.pending", "payment.requires_action"];
 
 const withRecovery = (type: string) => type === "payment.failed" || type === "payment.requires_action";
+/** The membership status the sandbox's payments nest for each outcome (as Whop's do). */
+const PAYMENT_MEMBERSHIP_STATUS: Record<string, string> = {
+  "payment.failed": "past_due",
+  "payment.succeeded": "active",
+  "payment.pending": "active",
+  "payment.requires_action": "past_due",
+};
 
 for (const type of PAYMENT_TYPES) {
   Deno.test(`v1 ${type}: every field`, async () => {
@@ -105,9 +123,11 @@ for (const type of PAYMENT_TYPES) {
       paymentId: PAYMENT_ID,
       membershipId: MEMBERSHIP_ID,
       amount: 29.99,
+      nextPaymentAttempt: NEXT_ATTEMPT,
       // The builders leave recovery_url out as Whop does; a test that wants one asks for it.
       ...(withRecovery(type) ? { recoveryUrl: recoveryUrlFor(PAYMENT_ID) } : {}),
     }));
+    const failed = type === "payment.failed";
     assert.deepEqual(
       await normalizeV1(body),
       expected({
@@ -121,10 +141,24 @@ for (const type of PAYMENT_TYPES) {
         amountMinor: 2999,
         currency: "usd",
         recoveryUrl: withRecovery(type) ? recoveryUrlFor(PAYMENT_ID) : null,
+        billingReason: "subscription_cycle",
+        failureMessage: failed ? "Your card has insufficient funds." : null,
+        paymentsFailed: failed ? 1 : 0,
+        nextPaymentAttempt: NEXT_ATTEMPT,
+        membershipStatus: PAYMENT_MEMBERSHIP_STATUS[type],
       }),
     );
   });
 }
+
+/** The status the sandbox's memberships have for each event (as Whop's do). */
+const MEMBERSHIP_STATUS: Record<string, string> = {
+  "membership.activated": "active",
+  "membership.deactivated": "canceled",
+  "membership.cancel_at_period_end_changed": "active",
+  "membership.updated": "active",
+  "membership.trial_ending_soon": "trialing",
+};
 
 const MEMBERSHIP_TYPES = [
   "membership.activated",
@@ -136,12 +170,15 @@ const MEMBERSHIP_TYPES = [
 
 for (const type of MEMBERSHIP_TYPES) {
   Deno.test(`v1 ${type}: every field`, async () => {
+    const cancel = type === "membership.cancel_at_period_end_changed";
     const body = roundTrip(membershipEvent(type, {
       ...PARTY,
       eventId: "msg_Membership0000000000001",
       timestamp: AT,
       membershipId: MEMBERSHIP_ID,
+      renewalPeriodEnd: PERIOD_END,
       ...(type === "membership.updated" ? { previousAttributes: { status: "trialing" } } : {}),
+      ...(cancel ? { cancelOption: "too_expensive", cancellationReason: "  Too pricey\nfor me  " } : {}),
     }));
     assert.deepEqual(
       await normalizeV1(body),
@@ -152,8 +189,13 @@ for (const type of MEMBERSHIP_TYPES) {
         membershipId: MEMBERSHIP_ID,
         productId: PARTY.productId,
         productTitle: "Pro Membership",
-        cancelAtPeriodEnd: type === "membership.cancel_at_period_end_changed",
+        cancelAtPeriodEnd: cancel,
         manageUrl: manageUrlFor(MEMBERSHIP_ID),
+        membershipStatus: MEMBERSHIP_STATUS[type],
+        cancelOption: cancel ? "too_expensive" : null,
+        // The member's words on one line.
+        cancellationReason: cancel ? "Too pricey for me" : null,
+        renewalPeriodEnd: PERIOD_END,
       }),
     );
   });
@@ -381,6 +423,61 @@ Deno.test("product titles: text is kept (one line, at most 200 characters); anyt
   }
 });
 
+Deno.test("churn fields: texts clipped to one storable line, codes and counts checked, odd values null, never an error", async () => {
+  const payment = async (over: Json) => {
+    const body = roundTrip(
+      paymentEvent("payment.failed", { ...PARTY, eventId: "msg_ChurnFields0000000001" }),
+    );
+    Object.assign(body.data as Json, over);
+    return await normalizeV1(body);
+  };
+  const long = await payment({ failure_message: `Declined:\u0000 ${"é".repeat(600)}\ud800` });
+  assert.equal(long.failureMessage, `Declined: ${"é".repeat(490)}`, "500 characters, NUL gone");
+  assert.equal((await payment({ failure_message: 42 })).failureMessage, null);
+  assert.equal((await payment({ failure_message: " \t\n " })).failureMessage, null);
+  assert.equal(
+    (await payment({ billing_reason: " Subscription_Cycle " })).billingReason,
+    "subscription_cycle",
+  );
+  for (const odd of ["renewal!", "a b", "x".repeat(41), 7, { code: "manual" }, ""]) {
+    assert.equal((await payment({ billing_reason: odd })).billingReason, null, JSON.stringify(odd));
+  }
+  for (
+    const [value, count] of [[3, 3], ["3", 3], [0, 0], [-1, null], [1.5, null], [1e9, null], ["x", null]]
+  ) {
+    assert.equal((await payment({ payments_failed: value })).paymentsFailed, count, JSON.stringify(value));
+  }
+  for (
+    const [value, iso] of [
+      [AT_S + DAY_S, NEXT_ATTEMPT],
+      [String(AT_S + DAY_S), NEXT_ATTEMPT],
+      ["2026-11-21 11:30:00 +0200", NEXT_ATTEMPT],
+      ["tomorrow", null],
+      [1, null],
+      [Number.MAX_SAFE_INTEGER, null],
+      [true, null],
+    ] as const
+  ) {
+    assert.equal((await payment({ next_payment_attempt: value })).nextPaymentAttempt, iso, String(value));
+  }
+  assert.equal(
+    (await payment({ membership: { id: MEMBERSHIP_ID, status: "Past Due" } })).membershipStatus,
+    null,
+  );
+
+  const membership = async (over: Json) => {
+    const body = roundTrip(membershipEvent("membership.cancel_at_period_end_changed", { ...PARTY }));
+    Object.assign(body.data as Json, over);
+    return await normalizeV1(body);
+  };
+  const reason = await membership({ cancellation_reason: "x".repeat(5000), cancel_option: "other" });
+  assert.equal(reason.cancellationReason, "x".repeat(1000));
+  assert.equal(reason.cancelOption, "other");
+  assert.equal((await membership({ cancellation_reason: ["no"] })).cancellationReason, null);
+  assert.equal((await membership({ renewal_period_end: "2099-13-40T00:00:00Z" })).renewalPeriodEnd, null);
+  assert.equal((await membership({ status: null })).membershipStatus, null);
+});
+
 Deno.test("links: only http(s) URLs are kept, anything else becomes null", async () => {
   const body = roundTrip(paymentEvent("payment.failed", { ...PARTY, timestamp: AT }));
   const data = body.data as Json;
@@ -411,7 +508,11 @@ for (
       membershipId: MEMBERSHIP_ID,
       amount: 29.99,
       createdAt: AT_S - 3600,
-      extra: { last_payment_attempt: AT_S, paid_at: failed ? null : AT_S },
+      extra: {
+        last_payment_attempt: AT_S,
+        paid_at: failed ? null : AT_S,
+        next_payment_attempt: failed ? AT_S + DAY_S : null,
+      },
     }));
     assert.deepEqual(
       await normalizeLegacy(body),
@@ -429,6 +530,11 @@ for (
         amountMinor: 2999,
         currency: "usd",
         member: NO_MEMBER,
+        billingReason: "subscription_cycle",
+        failureMessage: failed ? "Your card has insufficient funds." : null,
+        paymentsFailed: failed ? 1 : 0,
+        // Unix seconds, as v5 sends them.
+        nextPaymentAttempt: failed ? NEXT_ATTEMPT : null,
       }),
     );
   });
@@ -451,6 +557,8 @@ for (const [action, type] of Object.entries(LEGACY_MEMBERSHIP_ACTIONS)) {
       id: MEMBERSHIP_ID,
       createdAt: AT_S - 30 * DAY_S,
       cancelAtPeriodEnd: cancel,
+      renewalPeriodEnd: Date.parse(PERIOD_END) / 1000,
+      ...(cancel ? { cancelOption: "switching" as const } : {}),
       extra: { updated_at: AT_S },
     }));
     assert.deepEqual(
@@ -467,6 +575,9 @@ for (const [action, type] of Object.entries(LEGACY_MEMBERSHIP_ACTIONS)) {
         cancelAtPeriodEnd: cancel,
         manageUrl: manageUrlFor(MEMBERSHIP_ID),
         member: { email: EMAIL, name: null, username: null },
+        membershipStatus: type === "membership.deactivated" ? "expired" : "active",
+        cancelOption: cancel ? "switching" : null,
+        renewalPeriodEnd: PERIOD_END,
       }),
     );
   });

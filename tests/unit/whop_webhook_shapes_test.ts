@@ -1,8 +1,9 @@
 // Every documented webhook shape (tests/fixtures/whop_webhook_shapes.ts, each with its source) is
-// understood: the type, the company wherever that object keeps it, the membership, the user.
+// understood: the type, the company wherever that object keeps it, the membership, the user, and the
+// churn fields it carries (every other churn field is null).
 import assert from "node:assert/strict";
 import { normalizeWebhook } from "../../supabase/functions/_shared/whop/normalize.ts";
-import { WEBHOOK_SHAPES } from "../fixtures/whop_webhook_shapes.ts";
+import { CHURN_FIELDS, WEBHOOK_SHAPES } from "../fixtures/whop_webhook_shapes.ts";
 
 Deno.test("the corpus covers v1, v5 and v2 with at least 20 shapes", () => {
   assert.ok(WEBHOOK_SHAPES.length >= 20);
@@ -29,5 +30,6 @@ for (const shape of WEBHOOK_SHAPES) {
     assert.equal(event.userId, expect.userId);
     if (expect.paymentId !== undefined) assert.equal(event.paymentId, expect.paymentId);
     if (expect.occurredAt !== undefined) assert.equal(event.occurredAt, expect.occurredAt);
+    for (const field of CHURN_FIELDS) assert.equal(event[field], expect.churn?.[field] ?? null, field);
   });
 }

@@ -1,5 +1,6 @@
 // Small building blocks shared by the dashboard pages.
 import type { ComponentChildren } from "preact";
+import { CLOSED_BY_WORDS } from "./cases/CaseLabels.tsx";
 
 export function PageHeader(
   { title, subtitle, actions }: { title: string; subtitle?: string; actions?: ComponentChildren },
@@ -32,8 +33,13 @@ const STATUS_LABELS: Record<string, string> = {
   dismissed: "Dismissed",
 };
 
-export function StatusBadge({ status }: { status: string }) {
-  return <span class={`badge badge-${status}`}>{STATUS_LABELS[status] ?? status}</span>;
+export function StatusBadge({ status, closedBy }: { status: string; closedBy?: string | null }) {
+  const label = STATUS_LABELS[status] ?? status;
+  return (
+    <span class={`badge badge-${status}`}>
+      {closedBy ? `${label} — ${CLOSED_BY_WORDS[closedBy] ?? closedBy}` : label}
+    </span>
+  );
 }
 
 /** Money in minor units, in the currency's own format (USD 2999 → $29.99, JPY 500 → ¥500). */

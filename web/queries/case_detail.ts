@@ -3,6 +3,7 @@
 // the tenant transaction and names the company in every query, so another company's case id finds
 // nothing at all.
 import type { TenantSql } from "../lib/tenant.ts";
+import { type CaseWhy, whyColumns, whyJoin } from "./case_why.ts";
 
 export const NO_SUCH_CASE =
   "There is no such case in this company. Closed cases are deleted 60 days after closing.";
@@ -12,12 +13,14 @@ const MAX_EVENTS = 200;
 const MAX_CLICKS = 200;
 const MAX_ACTIONS = 100;
 
-export interface CaseRow {
+export interface CaseRow extends CaseWhy {
   id: string;
   membership_id: string;
   user_id: string | null;
   status: string;
   reason: string;
+  /** `refund` or `dispute` when one ended a lost case. */
+  closed_by: string | null;
   opened_at: Date;
   closed_at: Date | null;
   attribution: string | null;
@@ -46,7 +49,8 @@ export interface CaseJobRow {
   step: number;
   origin: string;
   status: string;
-  scheduled_for: Date;
+  /** Null for free days still waiting for the first delivered message (their announcement). */
+  scheduled_for: Date | null;
   sent_at: Date | null;
   attempts: number;
   last_error: string | null;
@@ -97,12 +101,13 @@ export interface ChannelReadiness {
 export async function findCase(tx: TenantSql, companyId: string, caseId: string): Promise<CaseRow | null> {
   if (!UUID_PATTERN.test(caseId)) return null;
   const [row] = await tx<CaseRow[]>`
-    select rc.id, rc.membership_id, rc.user_id, rc.status, rc.reason, rc.opened_at, rc.closed_at,
+    select rc.id, rc.membership_id, rc.user_id, rc.status, rc.reason, rc.closed_by, rc.opened_at, rc.closed_at,
            rc.attribution, rc.failure_count, rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor, rc.currency, rc.payment_id,
-           m.email_ciphertext, m.name_ciphertext, m.username_ciphertext
+           m.email_ciphertext, m.name_ciphertext, m.username_ciphertext, ${whyColumns(tx)}
     from public.recovery_cases rc
     left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
+    ${whyJoin(tx)}
     where rc.company_id = ${companyId} and rc.id = ${caseId}::uuid`;
   return row ?? null;
 }
@@ -126,7 +131,8 @@ export async function loadCaseDetail(
       order by e.occurred_at, e.id
       limit ${MAX_EVENTS}`,
     tx<CaseJobRow[]>`
-      select j.id::text as id, j.channel, j.step, j.origin, j.status, j.scheduled_for, j.sent_at,
+      select j.id::text as id, j.channel, j.step, j.origin, j.status,
+             case when j.scheduled_for <> 'infinity' then j.scheduled_for end as scheduled_for, j.sent_at,
              j.attempts, j.last_error
       from public.job_queue j
       where j.company_id = ${companyId} and j.case_id = ${caseId}::uuid

@@ -54,3 +54,27 @@ export async function memberShortName(
   );
   return username?.trim() || null;
 }
+
+/** What the member wrote on an event (their cancellation reason), decrypted for the creator's page
+ * or file; never logged. Like member fields, one that does not decrypt is unknown, not an error. */
+export async function decryptEventField(
+  ring: KeyRing,
+  eventId: string | null,
+  field: "cancellation_reason",
+  ciphertext: string | null,
+  failures?: DecryptFailures,
+): Promise<string | null> {
+  if (!ciphertext || !eventId) return null;
+  try {
+    return await decryptField(ring, ciphertext, piiContext.event(eventId, field));
+  } catch (error) {
+    const reason = error instanceof DecryptionError ? error.reason : "unexpected";
+    if (failures) {
+      failures.count++;
+      failures.reason ??= reason;
+    } else {
+      log.warn("event field could not be decrypted", { field_kind: field, reason });
+    }
+    return null;
+  }
+}

@@ -6,6 +6,7 @@ import type postgres from "postgres";
 import { emailBlindIndexCandidates, type KeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
 import type { TenantSql } from "../lib/tenant.ts";
 import { type CaseCursor, type CaseFilters, type CaseSort, dayAfter } from "./case_filters.ts";
+import { type CaseWhy, whyColumns, whyJoin } from "./case_why.ts";
 
 export const PAGE_SIZE = 50;
 /** The count above the list stops here ("1,000+"): counting 100,000 rows on every page view would not. */
@@ -16,6 +17,8 @@ interface CaseSummary {
   id: string;
   status: string;
   reason: string;
+  /** `refund` or `dispute` when one ended a lost case. */
+  closed_by: string | null;
   user_id: string | null;
   opened_at: Date;
   closed_at: Date | null;
@@ -32,9 +35,11 @@ export interface CaseListRow extends CaseSummary {
   username_ciphertext: string | null;
 }
 
-export interface CaseExportRow extends CaseSummary {
+export interface CaseExportRow
+  extends CaseSummary, Pick<CaseWhy, "billing_reason" | "failure_message" | "cancellation_event_id"> {
   membership_id: string;
   email_ciphertext: string | null;
+  cancellation_reason_ciphertext: string | null;
 }
 
 export interface CasePage {
@@ -127,7 +132,7 @@ export async function listCases(
   const order = orderBy(tx, sort, descending);
 
   const fetched = await tx<CaseListRow[]>`
-    select rc.id, rc.status, rc.reason, rc.opened_at, rc.closed_at,
+    select rc.id, rc.status, rc.reason, rc.closed_by, rc.opened_at, rc.closed_at,
            rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor,
            rc.currency, rc.attribution, rc.user_id, ${sort.keyText(tx)} as sort_key,
@@ -177,12 +182,13 @@ export function exportCasesQuery(
   const where = filterClause(tx, companyId, filters, emailIndexes);
   const order = orderBy(tx, sort, sort.descending);
   return tx<CaseExportRow[]>`
-    select rc.id, rc.status, rc.reason, rc.membership_id, rc.user_id, rc.opened_at, rc.closed_at,
+    select rc.id, rc.status, rc.reason, rc.closed_by, rc.membership_id, rc.user_id, rc.opened_at, rc.closed_at,
            rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor,
-           rc.currency, rc.attribution, m.email_ciphertext
+           rc.currency, rc.attribution, m.email_ciphertext, ${whyColumns(tx)}
     from public.recovery_cases rc
     left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
+    ${whyJoin(tx)}
     where ${where}
     order by ${order}`;
 }

@@ -6,7 +6,7 @@ type Level = "debug" | "info" | "warn" | "error";
 type Fields = Record<string, unknown>;
 
 const SENSITIVE_KEY =
-  /(secret|token|password|authorization|api[_-]?key|signature|cookie|email|^name$|(first|last|full|display)_?name|username|phone|dsn|keys?$)/i;
+  /(secret|token|password|authorization|api[_-]?key|signature|cookie|email|^name$|(first|last|full|display)_?name|username|phone|dsn|keys?$|cancellation_reason)/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi;
 const WHOP_SECRET = /\bws_[A-Za-z0-9]+/g;

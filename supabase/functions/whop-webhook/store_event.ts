@@ -36,6 +36,17 @@ export async function eventRow(event: NormalizedEvent, rawBody: string, ring: Ke
     cancel_at_period_end: event.cancelAtPeriodEnd,
     recovery_url: event.recoveryUrl,
     manage_url: event.manageUrl,
+    billing_reason: event.billingReason,
+    failure_message: event.failureMessage,
+    payments_failed: event.paymentsFailed,
+    next_payment_attempt: event.nextPaymentAttempt,
+    membership_status: event.membershipStatus,
+    cancel_option: event.cancelOption,
+    renewal_period_end: event.renewalPeriodEnd,
+    // The member's own words: encrypted like their name, bound to this event and field.
+    cancellation_reason_ciphertext: event.cancellationReason
+      ? await encryptField(ring, event.cancellationReason, piiContext.event(event.id, "cancellation_reason"))
+      : null,
     payload_ciphertext: await encryptField(ring, rawBody, piiContext.payload(event.id)),
     member: userId
       ? {

@@ -1,8 +1,16 @@
-// The case in facts, and its member (decrypted for the company's admin only; never logged).
+// The case in facts, why it exists in Whop's words, and its member (member data decrypted for the
+// company's admin only; never logged).
 import type { ComponentChildren } from "preact";
 import type { CaseRow } from "../../queries/case_detail.ts";
 import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
-import { ATTRIBUTION_WORDS, REASON_WORDS, words } from "./CaseLabels.tsx";
+import {
+  ATTRIBUTION_WORDS,
+  BILLING_REASON_WORDS,
+  CANCEL_OPTION_WORDS,
+  MEMBERSHIP_STATUS_WORDS,
+  REASON_WORDS,
+  words,
+} from "./CaseLabels.tsx";
 
 export interface MemberDetails {
   name: string | null;
@@ -16,7 +24,7 @@ export function CaseFacts({ row }: { row: CaseRow }) {
       <h2 id="case-facts-heading">Case</h2>
       <dl class="cases-facts">
         <Fact term="Status">
-          <StatusBadge status={row.status} />
+          <StatusBadge status={row.status} closedBy={row.closed_by} />
         </Fact>
         <Fact term="Reason">{words(REASON_WORDS, row.reason)}</Fact>
         <Fact term="Opened">{formatDateTime(row.opened_at)}</Fact>
@@ -38,6 +46,42 @@ export function CaseFacts({ row }: { row: CaseRow }) {
   );
 }
 
+const CLOSED_BY_SENTENCES: Record<string, string> = {
+  refund:
+    "The member was refunded, so Churn Saver stopped nudging them and does not count this case as recovered.",
+  dispute:
+    "The member disputed a charge, so Churn Saver stopped nudging them and does not count this case as recovered.",
+};
+
+/** What Whop's events said about the case; `cancellationReason` is the member's own words, decrypted. */
+export function CaseWhy({ row, cancellationReason }: { row: CaseRow; cancellationReason: string | null }) {
+  const facts: [string, ComponentChildren][] = [];
+  const add = (term: string, value: ComponentChildren | null | undefined) => {
+    if (value !== null && value !== undefined && value !== "") facts.push([term, value]);
+  };
+  add("Failure message", row.failure_message);
+  add("Billing reason", row.billing_reason && words(BILLING_REASON_WORDS, row.billing_reason));
+  add("Whop's failed attempts", row.payments_failed === null ? null : String(row.payments_failed));
+  add("Next retry by Whop", row.next_payment_attempt && formatDateTime(row.next_payment_attempt));
+  add("Membership status", row.membership_status && words(MEMBERSHIP_STATUS_WORDS, row.membership_status));
+  add("Cancellation option", row.cancel_option && words(CANCEL_OPTION_WORDS, row.cancel_option));
+  add("Member's reason", cancellationReason && <q>{cancellationReason}</q>);
+  add("Renewal period ends", row.renewal_period_end && formatDateTime(row.renewal_period_end));
+  return (
+    <section class="card cases-why" aria-labelledby="case-why-heading">
+      <h2 id="case-why-heading">Why</h2>
+      {row.closed_by && <p class="cases-note">{CLOSED_BY_SENTENCES[row.closed_by] ?? row.closed_by}</p>}
+      {facts.length > 0
+        ? (
+          <dl class="cases-facts">
+            {facts.map(([term, value]) => <Fact key={term} term={term}>{value}</Fact>)}
+          </dl>
+        )
+        : <p class="muted cases-note">Whop's events for this case gave no further details.</p>}
+    </section>
+  );
+}
+
 export function MemberCard({ member, userId }: { member: MemberDetails; userId: string | null }) {
   return (
     <section class="card" aria-labelledby="case-member-heading">
@@ -55,7 +99,7 @@ export function MemberCard({ member, userId }: { member: MemberDetails; userId: 
   );
 }
 
-function Fact({ term, children }: { term: string; children: ComponentChildren }) {
+function Fact({ term, children }: { term: string; children: ComponentChildren; key?: string }) {
   return (
     <div>
       <dt>{term}</dt>

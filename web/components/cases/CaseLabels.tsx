@@ -8,6 +8,51 @@ export const STATUS_WORDS: Record<string, string> = {
   dismissed: "Dismissed",
 };
 
+/** What ended a lost case, when it was a refund or a dispute ("Lost — refunded"). */
+export const CLOSED_BY_WORDS: Record<string, string> = {
+  refund: "refunded",
+  dispute: "disputed",
+};
+
+/** A case's status in words, with what ended it when that was a refund or a dispute. */
+export function statusWords(status: string, closedBy: string | null | undefined): string {
+  const base = words(STATUS_WORDS, status);
+  return closedBy ? `${base} — ${CLOSED_BY_WORDS[closedBy] ?? closedBy}` : base;
+}
+
+/** Whop's billing reasons (WHOP.md 4). */
+export const BILLING_REASON_WORDS: Record<string, string> = {
+  subscription_create: "First checkout",
+  subscription_cycle: "Renewal",
+  subscription_update: "Plan change",
+  manual: "Manual charge",
+  one_time: "One-time payment",
+};
+
+/** Whop's membership statuses. */
+export const MEMBERSHIP_STATUS_WORDS: Record<string, string> = {
+  trialing: "Trialing",
+  active: "Active",
+  past_due: "Past due",
+  completed: "Completed",
+  canceled: "Canceled",
+  canceling: "Canceling",
+  expired: "Expired",
+  unresolved: "Unresolved",
+  drafted: "Draft",
+};
+
+/** The reasons a member can pick when cancelling on Whop. */
+export const CANCEL_OPTION_WORDS: Record<string, string> = {
+  too_expensive: "Too expensive",
+  switching: "Switching to something else",
+  missing_features: "Missing features",
+  technical_issues: "Technical issues",
+  bad_experience: "Bad experience",
+  other: "Other",
+  testing: "Testing",
+};
+
 export const REASON_WORDS: Record<string, string> = {
   payment_failed: "Payment failed",
   action_required: "Payment needs action",

@@ -10,11 +10,13 @@ import {
   EVENT_WORDS,
   nudgeName,
   REASON_WORDS,
-  STATUS_WORDS,
+  statusWords,
   words,
 } from "./CaseLabels.tsx";
 
 type Kind = "case" | "event" | "nudge" | "click" | "action";
+
+const BAD_EVENTS = new Set(["payment.failed", "refund.created", "dispute.created"]);
 
 export interface TimelineItem {
   key: string;
@@ -41,7 +43,7 @@ export function buildTimeline(detail: CaseDetail, viewerUserId: string): Timelin
       key: "closed",
       at: row.closed_at,
       kind: "case",
-      title: `Case closed: ${words(STATUS_WORDS, row.status).toLowerCase()}`,
+      title: `Case closed: ${statusWords(row.status, row.closed_by).toLowerCase()}`,
       detail: row.attribution ? words(ATTRIBUTION_WORDS, row.attribution) : undefined,
       tone: row.status === "recovered" ? "good" : undefined,
     });
@@ -55,7 +57,7 @@ export function buildTimeline(detail: CaseDetail, viewerUserId: string): Timelin
       detail: event.amount_minor !== null && event.currency
         ? formatMoney(event.amount_minor, event.currency)
         : undefined,
-      tone: event.type === "payment.failed" ? "bad" : event.type === "payment.succeeded" ? "good" : undefined,
+      tone: BAD_EVENTS.has(event.type) ? "bad" : event.type === "payment.succeeded" ? "good" : undefined,
     });
   }
   const jobs = new Map(detail.jobs.map((job) => [job.id, job]));

@@ -40,7 +40,7 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
                 </a>
               </td>
               <td>
-                <StatusBadge status={item.status} />
+                <StatusBadge status={item.status} closedBy={item.closed_by} />
               </td>
               <td>{words(REASON_WORDS, item.reason)}</td>
               <td>

@@ -5,8 +5,8 @@
 import type { Hono } from "hono";
 import { notFound } from "../../../supabase/functions/_shared/http.ts";
 import { CaseActions } from "../../components/cases/CaseActions.tsx";
-import { CaseFacts, MemberCard } from "../../components/cases/CaseFacts.tsx";
-import { REASON_WORDS, words } from "../../components/cases/CaseLabels.tsx";
+import { CaseFacts, CaseWhy, MemberCard } from "../../components/cases/CaseFacts.tsx";
+import { REASON_WORDS, statusWords, words } from "../../components/cases/CaseLabels.tsx";
 import { CaseNotice } from "../../components/cases/CaseNotice.tsx";
 import { CaseNudges } from "../../components/cases/CaseNudges.tsx";
 import { buildTimeline, CaseTimeline } from "../../components/cases/CaseTimeline.tsx";
@@ -14,7 +14,7 @@ import { EmptyState, formatDateTime, PageHeader } from "../../components/ui.tsx"
 import { renderDashboard } from "../../lib/render_dashboard.tsx";
 import { withTenant } from "../../lib/tenant.ts";
 import { CANCEL_AUDIT_ACTION, loadCaseDetail, NO_SUCH_CASE } from "../../queries/case_detail.ts";
-import { decryptMemberField } from "../../queries/case_member.ts";
+import { decryptEventField, decryptMemberField } from "../../queries/case_member.ts";
 import { caseActionRoutes } from "./case_actions.tsx";
 import { CASES_STYLES } from "./cases.tsx";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
@@ -32,10 +32,16 @@ export function caseRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
     const row = detail.case;
     const decrypt = (field: "email" | "name" | "username", ciphertext: string | null) =>
       decryptMemberField(deps.ring, viewer.companyId, row.user_id, field, ciphertext);
-    const [name, email, username] = await Promise.all([
+    const [name, email, username, cancellationReason] = await Promise.all([
       decrypt("name", row.name_ciphertext),
       decrypt("email", row.email_ciphertext),
       decrypt("username", row.username_ciphertext),
+      decryptEventField(
+        deps.ring,
+        row.cancellation_event_id,
+        "cancellation_reason",
+        row.cancellation_reason_ciphertext,
+      ),
     ]);
     const base = `/dashboard/${viewer.companyId}`;
     const caseHref = `${base}/cases/${row.id}`;
@@ -53,11 +59,16 @@ export function caseRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
           </p>
           <PageHeader
             title={name ?? username ?? "Case"}
-            subtitle={`${words(REASON_WORDS, row.reason)} · opened ${formatDateTime(row.opened_at)}`}
+            subtitle={`${words(REASON_WORDS, row.reason)} · opened ${formatDateTime(row.opened_at)}${
+              row.closed_by ? ` · ${statusWords(row.status, row.closed_by)}` : ""
+            }`}
           />
           <CaseNotice code={c.req.query("notice")} />
           <div class="cases-columns">
-            <CaseFacts row={row} />
+            <div>
+              <CaseFacts row={row} />
+              <CaseWhy row={row} cancellationReason={cancellationReason} />
+            </div>
             <div>
               <MemberCard member={{ name, email, username }} userId={row.user_id} />
               <CaseActions row={row} caseHref={caseHref} cancelRequested={cancelRequested} />

@@ -1,7 +1,9 @@
 // GET /dashboard/:companyId/export.csv — the cases of the list's current filters and sort as CSV,
 // streamed: rows come from a server-side cursor 500 at a time and are written only as fast as the
 // client reads, so 100,000 cases take no more memory than 500. Cells are quoted per RFC 4180 and
-// defused against formula injection (web/lib/csv.ts). The member's email is decrypted per row.
+// defused against formula injection (web/lib/csv.ts). The member's email and cancellation reason (their
+// own words) are decrypted per row. New columns go at the end, so spreadsheets built on the file keep
+// working.
 import type { Hono } from "hono";
 import { badRequest, serviceUnavailable } from "../../../supabase/functions/_shared/http.ts";
 import { currencyExponent } from "../../../supabase/functions/_shared/whop/money.ts";
@@ -10,7 +12,7 @@ import { csvRow } from "../../lib/csv.ts";
 import { withTenant } from "../../lib/tenant.ts";
 import { type CaseFilters, parseCaseQuery } from "../../queries/case_filters.ts";
 import type { Viewer } from "../../lib/whop_auth.ts";
-import { type DecryptFailures, decryptMemberField } from "../../queries/case_member.ts";
+import { decryptEventField, type DecryptFailures, decryptMemberField } from "../../queries/case_member.ts";
 import { type CaseExportRow, exportCasesQuery, searchIndexes } from "../../queries/cases.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
@@ -26,6 +28,11 @@ export const CSV_COLUMNS = [
   "recovered_amount",
   "currency",
   "attribution",
+  // `refund` or `dispute` when one ended a lost case.
+  "closed_by",
+  "billing_reason",
+  "failure_message",
+  "cancellation_reason",
 ] as const;
 
 const BATCH_ROWS = 500;
@@ -105,7 +112,7 @@ async function casesCsvStream(deps: DashboardDeps, viewer: Viewer, filters: Case
       }).then(
         () => {
           if (failures.count > 0) {
-            log.warn("case export: member emails that did not decrypt were left empty", {
+            log.warn("case export: member fields that did not decrypt were left empty", {
               company_id: viewer.companyId,
               fields: failures.count,
               reason: failures.reason,
@@ -143,14 +150,16 @@ async function csvLine(
   deps: DashboardDeps,
   failures: DecryptFailures,
 ): Promise<string> {
-  const email = await decryptMemberField(
-    deps.ring,
-    companyId,
-    row.user_id,
-    "email",
-    row.email_ciphertext,
-    failures,
-  );
+  const [email, cancellationReason] = await Promise.all([
+    decryptMemberField(deps.ring, companyId, row.user_id, "email", row.email_ciphertext, failures),
+    decryptEventField(
+      deps.ring,
+      row.cancellation_event_id,
+      "cancellation_reason",
+      row.cancellation_reason_ciphertext,
+      failures,
+    ),
+  ]);
   return csvRow([
     row.id,
     row.status,
@@ -163,6 +172,10 @@ async function csvLine(
     decimalAmount(row.recovered_amount_minor, row.currency),
     row.currency?.toUpperCase(),
     row.attribution,
+    row.closed_by,
+    row.billing_reason,
+    row.failure_message,
+    cancellationReason,
   ]);
 }
 

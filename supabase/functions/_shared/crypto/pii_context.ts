@@ -2,6 +2,8 @@
 // decrypts in the row and field it was written for. Writers and readers both use these.
 export const piiContext = {
   payload: (eventId: string) => `events.payload:${eventId}`,
+  /** A member-written field of one event (the cancellation reason, in the member's own words). */
+  event: (eventId: string, field: "cancellation_reason") => `events.${field}:${eventId}`,
   member: (companyId: string, userId: string, field: "email" | "name" | "username") =>
     `members.${field}:${companyId}:${userId}`,
 };

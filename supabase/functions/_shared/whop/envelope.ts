@@ -22,6 +22,12 @@ function orBareId<T extends z.ZodType>(object: T) {
   return z.preprocess((value) => typeof value === "string" ? { id: value } : value, object);
 }
 const refOrId = orBareId(ref);
+/** Fields that only inform the creator (a failure message, a membership status, a cancellation
+ * reason): any value is accepted here and normalize.ts keeps it only if it looks right, so an odd one
+ * never gets a real delivery refused. */
+const informational = z.unknown().optional();
+/** A payment nests its membership as `{id, status}` (v1); v2 bodies name it by id alone. */
+const membershipRef = orBareId(z.looseObject({ id: id.nullish(), status: informational }));
 const user = z.looseObject({
   id: id.nullish(),
   email: text.nullish(),
@@ -70,7 +76,7 @@ const party = {
   company_id: id.nullish(),
   /** v5 membership data names its company only here. */
   page_id: id.nullish(),
-  membership: refOrId.nullish(),
+  membership: membershipRef.nullish(),
   membership_id: id.nullish(),
   product: product.nullish(),
   product_id: id.nullish(),
@@ -99,6 +105,11 @@ export const PaymentData = z.looseObject({
   usd_total: amount.nullish(),
   currency: currency.nullish(),
   recovery_url: url.nullish(),
+  // Why it failed and what Whop does next (WHOP.md 1.1, 4): v1 and v5 alike.
+  billing_reason: informational,
+  failure_message: informational,
+  payments_failed: informational,
+  next_payment_attempt: informational,
 });
 
 export const MembershipData = z.looseObject({
@@ -106,6 +117,11 @@ export const MembershipData = z.looseObject({
   id: id.nullish(),
   cancel_at_period_end: z.boolean().nullish(),
   manage_url: url.nullish(),
+  status: informational,
+  cancel_option: informational,
+  /** The member's own words: PII, stored encrypted. */
+  cancellation_reason: informational,
+  renewal_period_end: informational,
 });
 
 export const InvoiceData = z.looseObject({

@@ -19,6 +19,28 @@ export function eventTimeToIso(value: string | number, field: string, nowMs = Da
   return new Date(ms).toISOString();
 }
 
+/** How far ahead a scheduled time (a renewal period end, Whop's next retry) may plausibly be. */
+const MAX_SCHEDULED_AHEAD_MS = 20 * 366 * 86_400_000;
+
+/**
+ * A time Whop schedules (`renewal_period_end`, `next_payment_attempt`) in any of the forms above →
+ * ISO 8601 UTC, or null when it is absent or not a plausible instant (2015 to 20 years ahead). These
+ * only inform the creator, so an odd value is dropped rather than getting the delivery refused.
+ */
+export function scheduledTimeToIso(value: unknown, nowMs = Date.now()): string | null {
+  if (typeof value !== "string" && typeof value !== "number") return null;
+  if (typeof value === "string" && value.length > 64) return null;
+  let ms: number;
+  try {
+    ms = typeof value === "number" ? unixSecondsToMs(value, "time") : textToMs(value, "time");
+  } catch (error) {
+    if (error instanceof EnvelopeError) return null;
+    throw error;
+  }
+  if (!(ms >= EARLIEST_MS && ms <= nowMs + MAX_SCHEDULED_AHEAD_MS)) return null;
+  return new Date(ms).toISOString();
+}
+
 function unixSecondsToMs(seconds: number, field: string): number {
   if (!Number.isFinite(seconds)) throw new EnvelopeError(field, "must be a finite number");
   return Math.round(seconds * 1000);

@@ -19,7 +19,7 @@ import {
   V1Envelope,
 } from "./envelope.ts";
 import { eventObject, normalizeEventName } from "./event_names.ts";
-import { eventTimeToIso } from "./event_time.ts";
+import { eventTimeToIso, scheduledTimeToIso } from "./event_time.ts";
 import { checkCurrency, decimalToMinorUnits } from "./money.ts";
 import { toHex } from "./webhook_signature.ts";
 
@@ -205,6 +205,26 @@ interface Details {
   manageUrl: string | null;
   /** PII: store encrypted, never log. */
   member: MemberContact;
+  // What a churn product needs to know about why (WHOP.md 1.1, 4). Each is read where the object
+  // carries it and is null otherwise; an odd value becomes null, never an error.
+  /** A payment's `billing_reason`: `subscription_create` (a first checkout), `subscription_cycle`
+   * (a renewal), `subscription_update`, `manual`, `one_time`, ... (a short lowercase token). */
+  billingReason: string | null;
+  /** Whop's reason for a failed payment, on one line, at most 500 characters. */
+  failureMessage: string | null;
+  /** How many times Whop has failed to charge this payment (0 to 1000). */
+  paymentsFailed: number | null;
+  /** When Whop retries the charge, ISO 8601 UTC. */
+  nextPaymentAttempt: string | null;
+  /** The membership's `status` (`past_due`, `canceled`, ...): a membership event's own, or the one a
+   * payment nests. */
+  membershipStatus: string | null;
+  /** The reason the member picked when cancelling (`too_expensive`, `switching`, ...). */
+  cancelOption: string | null;
+  /** The member's own words on why they cancel. PII: store encrypted, never log. */
+  cancellationReason: string | null;
+  /** End of the paid period, ISO 8601 UTC. */
+  renewalPeriodEnd: string | null;
 }
 
 type EventFields = Omit<Details, "companyTitle" | "dataCompany">;
@@ -288,6 +308,14 @@ function partyDetails(d: PartyData): Details {
       name: user?.name ?? d.name ?? null,
       username: user?.username ?? d.username ?? null,
     },
+    billingReason: null,
+    failureMessage: null,
+    paymentsFailed: null,
+    nextPaymentAttempt: null,
+    membershipStatus: token(d.membership?.status),
+    cancelOption: null,
+    cancellationReason: null,
+    renewalPeriodEnd: null,
   };
 }
 
@@ -302,6 +330,10 @@ function paymentDetails(d: PaymentData, money: Money): Details {
     paymentId: d.id ?? null,
     ...money,
     recoveryUrl: httpUrlOrNull(d.recovery_url),
+    billingReason: token(d.billing_reason),
+    failureMessage: oneLine(d.failure_message, FAILURE_MESSAGE_MAX_CHARS),
+    paymentsFailed: count(d.payments_failed),
+    nextPaymentAttempt: scheduledTimeToIso(d.next_payment_attempt),
   };
 }
 
@@ -312,6 +344,10 @@ function membershipDetails(d: MembershipData): Details {
     membershipId: d.id ?? party.membershipId,
     cancelAtPeriodEnd: d.cancel_at_period_end ?? null,
     manageUrl: httpUrlOrNull(d.manage_url),
+    membershipStatus: token(d.status) ?? party.membershipStatus,
+    cancelOption: token(d.cancel_option),
+    cancellationReason: oneLine(d.cancellation_reason, CANCELLATION_REASON_MAX_CHARS),
+    renewalPeriodEnd: scheduledTimeToIso(d.renewal_period_end),
   };
 }
 
@@ -348,10 +384,41 @@ function refundOrDisputeDetails(d: RefundOrDisputeData): Details {
 }
 
 const PRODUCT_TITLE_MAX_CHARS = 200;
+const FAILURE_MESSAGE_MAX_CHARS = 500;
+const CANCELLATION_REASON_MAX_CHARS = 1000;
+/** Whop's codes (billing reasons, statuses, cancel options) are short lowercase snake_case words. */
+const TOKEN = /^[a-z][a-z0-9_]{0,39}$/;
+const MAX_COUNT = 1000;
 
 function productTitle(value: unknown): string | null {
+  return oneLine(value, PRODUCT_TITLE_MAX_CHARS);
+}
+
+/** Text as one line of at most `max` characters (code points), or null. Control characters (NUL
+ * included, which Postgres text cannot hold) become spaces and lone surrogates U+FFFD, so whatever
+ * Whop sends can be stored. */
+function oneLine(value: unknown, max: number): string | null {
   if (typeof value !== "string") return null;
-  return value.replace(/\s+/g, " ").trim().slice(0, PRODUCT_TITLE_MAX_CHARS) || null;
+  // Longer input is cut before the work, so a huge field costs no more than a short one.
+  const cleaned = value.slice(0, max * 4).toWellFormed().replace(/[\s\p{Cc}]+/gu, " ").trim();
+  return Array.from(cleaned).slice(0, max).join("").trim() || null;
+}
+
+/** A code such as `subscription_cycle`, lowercased, or null when it does not look like one. */
+function token(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const lowered = value.trim().toLowerCase();
+  return TOKEN.test(lowered) ? lowered : null;
+}
+
+/** A small non-negative count (a number or digits), or null. */
+function count(value: unknown): number | null {
+  const n = typeof value === "number"
+    ? value
+    : typeof value === "string" && /^\d{1,6}$/.test(value.trim())
+    ? Number(value.trim())
+    : NaN;
+  return Number.isSafeInteger(n) && n >= 0 && n <= MAX_COUNT ? n : null;
 }
 
 /** Event types we do not model are stored, never rejected: only the company is read, leniently. */
