@@ -14,7 +14,7 @@ import { registerMessagingRoutes } from "./rest_messaging.ts";
 import { registerPaymentRoutes } from "./rest_payments.ts";
 import { faultResponse, restPipeline } from "./rest_pipeline.ts";
 import { registerUserRoutes } from "./rest_users.ts";
-import { SandboxState } from "./store.ts";
+import { DEFAULT_SETTINGS, SandboxState } from "./store.ts";
 import { sendWebhook, type SendWebhookInput } from "./webhooks.ts";
 import type { WebhookDelivery } from "./store.ts";
 
@@ -33,6 +33,8 @@ export interface SandboxOptions {
   fixtures?: FixturesInput;
   /** Author of messages the app sends (Whop's choice of sender is undocumented). */
   agentUser?: { id: string; name: string | null; username: string };
+  /** Start (and reset) with Idempotency-Key ignored, as Whop may: every retried mutation acts again. */
+  ignoreIdempotencyKey?: boolean;
 }
 
 export interface Sandbox {
@@ -50,7 +52,10 @@ export interface Sandbox {
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
-  const state = new SandboxState();
+  const state = new SandboxState({
+    ...DEFAULT_SETTINGS,
+    ignore_idempotency_key: options.ignoreIdempotencyKey ?? false,
+  });
   const keyPromise = loadSigningKey(options.privateJwk);
   const ctx: SandboxContext = {
     state,

@@ -16,6 +16,7 @@ const faultSchema = z.object({
   retry_after_seconds: z.number().int().min(0).nullish(),
   retry_after_header: z.boolean().optional(),
   latency_ms: z.number().int().min(0).max(600_000).nullish(),
+  after_effect: z.boolean().optional(),
   times: z.number().int().min(1).nullish(),
 });
 
@@ -51,6 +52,8 @@ const webhookSchema = z.object({
 const settingsSchema = z.object({
   rate_limit_per_minute: z.number().int().min(1).nullish(),
   rate_limit_retry_after_header: z.boolean().optional(),
+  /** Treat every call as if it carried no Idempotency-Key (Whop documents no such feature). */
+  ignore_idempotency_key: z.boolean().optional(),
 });
 
 async function readJson(
@@ -205,6 +208,9 @@ export function controlRoutes(ctx: SandboxContext, resetAll: () => void): Hono {
     }
     if (s.rate_limit_retry_after_header !== undefined) {
       state.settings.rate_limit_retry_after_header = s.rate_limit_retry_after_header;
+    }
+    if (s.ignore_idempotency_key !== undefined) {
+      state.settings.ignore_idempotency_key = s.ignore_idempotency_key;
     }
     return jsonResponse(state.settings);
   });

@@ -1,6 +1,9 @@
 // Fault injection: tests switch a fault on, and the very next matching call sees it (an error status,
 // a 429 with or without Retry-After, or latency). Faults are checked synchronously when a call
-// arrives, so there is no window where a freshly added fault is missed.
+// arrives, so there is no window where a freshly added fault is missed. By default a fault answers
+// before the call reaches its handler (no effect); `after_effect` lets the handler run first (the
+// effect happens) and then delays and/or replaces its answer, as when Whop acts but the answer is
+// lost to a timeout or a failing proxy.
 import { randomId } from "./ids.ts";
 import { matchesPath } from "./path_pattern.ts";
 
@@ -12,6 +15,7 @@ export interface FaultInput {
   retry_after_seconds?: number | null;
   retry_after_header?: boolean;
   latency_ms?: number | null;
+  after_effect?: boolean;
   times?: number | null;
 }
 
@@ -24,6 +28,8 @@ export interface Fault {
   retry_after_seconds: number | null;
   retry_after_header: boolean;
   latency_ms: number | null;
+  /** The call takes effect first; the latency and/or status then apply to its answer. */
+  after_effect: boolean;
   /** Calls still to be affected; null = until removed. */
   remaining: number | null;
   /** Calls affected so far. */
@@ -44,6 +50,7 @@ export class FaultRegistry {
       retry_after_seconds: input.retry_after_seconds ?? null,
       retry_after_header: input.retry_after_header ?? false,
       latency_ms: input.latency_ms ?? null,
+      after_effect: input.after_effect ?? false,
       remaining: input.times ?? null,
       hits: 0,
       created_at: new Date().toISOString(),

@@ -1,7 +1,8 @@
 // Idempotency-Key support: the first answer for (method, path, key) is stored and replayed for every
 // later call with the same key, and a call arriving while the first is still running waits for it, so a
 // retried mutation never takes effect twice. 5xx answers are not stored, so a retry after a server
-// error really retries.
+// error really retries. Whop documents no such feature: with the setting `ignore_idempotency_key` the
+// pipeline skips this cache and every retry acts again.
 
 export interface StoredAnswer {
   status: number;

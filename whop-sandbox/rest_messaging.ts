@@ -1,5 +1,6 @@
 // POST /notifications, POST /dm_channels, POST /messages: the three calls the app uses to nudge a
-// member. Answers follow the SDK's NotificationCreateResponse, DmChannel and Message types.
+// member, and GET /messages, with which it checks whether a DM whose answer was lost did arrive.
+// Answers follow the SDK's NotificationCreateResponse, DmChannel, Message and CursorPage types.
 import { z } from "zod";
 import type { Whop } from "@whop/sdk";
 import type { RestApp, SandboxContext } from "./context.ts";
@@ -30,6 +31,18 @@ const messageSchema = z.object({
   replying_to_message_id: z.string().nullish(),
   auto_detect_links: z.boolean().nullish(),
 });
+
+const listQuerySchema = z.object({
+  channel_id: z.string().min(1),
+  direction: z.enum(["asc", "desc"]).default("asc"),
+  first: z.coerce.number().int().min(1).max(100).optional(),
+  last: z.coerce.number().int().min(1).max(100).optional(),
+  after: z.string().min(1).optional(),
+  before: z.string().min(1).optional(),
+});
+
+/** A page holds at most this many messages when the call asks for no `first`/`last`. */
+const DEFAULT_PAGE_SIZE = 20;
 
 export function registerMessagingRoutes(app: RestApp, ctx: SandboxContext): void {
   const { state } = ctx;
@@ -80,6 +93,8 @@ export function registerMessagingRoutes(app: RestApp, ctx: SandboxContext): void
     return jsonResponse(channel);
   });
 
+  app.get("/api/v1/messages", (c) => listMessages(ctx, c.req.query()));
+
   app.post("/api/v1/messages", (c) => {
     const parsed = parseRequestBody(c, messageSchema);
     if (!parsed.ok) return parsed.response;
@@ -109,6 +124,63 @@ export function registerMessagingRoutes(app: RestApp, ctx: SandboxContext): void
     if (state.messages.length > 200_000) state.messages.splice(0, 20_000);
     return jsonResponse(message);
   });
+}
+
+/**
+ * `GET /messages?channel_id=…`: the channel's messages sorted by creation time (`direction`, oldest
+ * first by default), paged with `first`/`last` and the opaque cursors `after`/`before`
+ * (@whop/sdk 0.0.42 MessageListParams). `page_info.end_cursor` is absent on the last page.
+ */
+function listMessages(ctx: SandboxContext, query: Record<string, string>): Response {
+  const { state } = ctx;
+  const parsed = listQuerySchema.safeParse(query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return whopError(422, "invalid_params", `${issue.path.join(".")}: ${issue.message}`);
+  }
+  const q = parsed.data;
+  if (!state.channels.has(q.channel_id) && !state.experiences.has(q.channel_id)) {
+    return notFound("Channel", q.channel_id);
+  }
+  // Stored in arrival order, which is creation order.
+  let items = state.messages.filter((m) => m.channel_id === q.channel_id).map((m) => m.message);
+  if (q.direction === "desc") items.reverse();
+  const at = (cursor: string) => items.findIndex((m) => m.id === decodeCursor(cursor));
+  if (q.after !== undefined) {
+    const index = at(q.after);
+    items = index < 0 ? [] : items.slice(index + 1);
+  }
+  if (q.before !== undefined) {
+    const index = at(q.before);
+    items = index < 0 ? [] : items.slice(0, index);
+  }
+  let more = false;
+  if (q.last !== undefined) {
+    items = items.slice(-q.last);
+  } else {
+    const first = q.first ?? DEFAULT_PAGE_SIZE;
+    more = items.length > first;
+    items = items.slice(0, first);
+  }
+  const data = items.map((m) => ({ ...m, user: { ...m.user } }) satisfies Whop.MessageListResponse);
+  const page: Whop.CursorPageResponse<Whop.MessageListResponse> = {
+    data,
+    page_info: more && data.length > 0 ? { end_cursor: encodeCursor(data[data.length - 1].id) } : {},
+  };
+  return jsonResponse(page);
+}
+
+function encodeCursor(id: string): string {
+  return btoa(`message:${id}`);
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const text = atob(cursor);
+    return text.startsWith("message:") ? text.slice("message:".length) : "";
+  } catch {
+    return "";
+  }
 }
 
 function sameIds(a: string[], b: string[]): boolean {

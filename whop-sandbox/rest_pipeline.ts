@@ -1,6 +1,9 @@
 // The middleware every `/api/v1` call passes through, in the order Whop's edge would apply it:
 // injected fault (latency, then maybe an error) -> API key check -> optional rate limit -> idempotent
-// replay -> the route handler. Whatever the outcome, the call is written to the call log afterwards.
+// replay (unless the sandbox ignores Idempotency-Key, as Whop may) -> the route handler. A fault
+// marked `after_effect` instead lets the call take effect first and then delays and/or replaces the
+// answer: a timeout or 5xx whose request did happen. Whatever the outcome, the call is written to
+// the call log afterwards.
 import type { MiddlewareHandler } from "hono";
 import type { RestEnv, SandboxContext } from "./context.ts";
 import type { Fault } from "./faults.ts";
@@ -31,8 +34,21 @@ export function restPipeline(ctx: SandboxContext): MiddlewareHandler<RestEnv> {
     let replay = false;
 
     const answer = async (): Promise<Response> => {
-      if (fault?.latency_ms) await delay(fault.latency_ms);
-      if (fault?.status) return faultResponse(fault);
+      if (fault && !fault.after_effect) {
+        if (fault.latency_ms) await delay(fault.latency_ms);
+        if (fault.status) return faultResponse(fault);
+      }
+      const response = await handle();
+      if (!fault?.after_effect) return response;
+      if (fault.latency_ms) await delay(fault.latency_ms);
+      if (!fault.status) return response;
+      await response.body?.cancel();
+      // The handler has answered (Hono keeps c.res once a handler ran), so replace it there.
+      c.res = faultResponse(fault);
+      return c.res;
+    };
+
+    const handle = async (): Promise<Response> => {
       if (!authMatched) {
         return authorization
           ? whopError(401, "unauthorized", "The API key provided is invalid.")
@@ -48,7 +64,7 @@ export function restPipeline(ctx: SandboxContext): MiddlewareHandler<RestEnv> {
           return jsonResponse(rateLimitBody(wait), 429, headers);
         }
       }
-      if (idempotencyKey && MUTATIONS.has(method)) {
+      if (idempotencyKey && MUTATIONS.has(method) && !state.settings.ignore_idempotency_key) {
         const result = await state.idempotency.run(
           IdempotencyCache.key(method, path, idempotencyKey),
           async () => {

@@ -42,6 +42,11 @@ export interface Settings {
   rate_limit_per_minute: number | null;
   /** Whether sandbox-generated 429s also carry a Retry-After header (Whop's behaviour is unknown). */
   rate_limit_retry_after_header: boolean;
+  /**
+   * Whether mutations are handled as if they carried no Idempotency-Key: every retry takes effect
+   * again. No Whop doc mentions the header (WHOP.md section 2), so the app must be correct either way.
+   */
+  ignore_idempotency_key: boolean;
 }
 
 export interface WebhookDelivery {
@@ -61,6 +66,7 @@ export interface WebhookDelivery {
 export const DEFAULT_SETTINGS: Settings = {
   rate_limit_per_minute: null,
   rate_limit_retry_after_header: false,
+  ignore_idempotency_key: false,
 };
 
 export class SandboxState {

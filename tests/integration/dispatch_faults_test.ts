@@ -1,12 +1,22 @@
 // The retry policy and the circuit breaker against the sandbox's fault injection: 500s, 429 with and
 // without Retry-After, timeouts and 400s each end the job `sent`, `failed` or `dead` as specified;
 // the backoff schedule is kept; the breaker opens, holds every call but one probe, and closes.
+// Everything runs twice: with the sandbox honouring Idempotency-Key and ignoring it (as Whop may).
 import assert from "node:assert/strict";
 import { connectAsOwner } from "../support/stack.ts";
-import { isolateQueue, makeDueJobs, sandbox, withDispatchApp } from "../support/dispatch.ts";
+import {
+  IDEMPOTENCY_MODES,
+  isolateQueue,
+  makeDueJobs,
+  sandbox,
+  withDispatchApp,
+  withIdempotencyMode,
+} from "../support/dispatch.ts";
 import { setFlags, uniqueCompany } from "../support/webhooks.ts";
 
 const NOTIFICATIONS = "/api/v1/notifications";
+const DM_CHANNELS = "/api/v1/dm_channels";
+const MESSAGES = "/api/v1/messages";
 const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000);
 
 async function job(sql: ReturnType<typeof connectAsOwner>, id: number) {
@@ -23,7 +33,14 @@ async function callsTo(path: string, after: number) {
 
 const lastSeq = async () => (await sandbox.calls()).at(-1)?.seq ?? 0;
 
-Deno.test("fault matrix: each Whop answer ends the job as specified, on the backoff schedule", async () => {
+for (const mode of IDEMPOTENCY_MODES) {
+  Deno.test(`fault matrix (Idempotency-Key ${mode}): each Whop answer ends the job as specified, on the backoff schedule`, () =>
+    withIdempotencyMode(mode, faultMatrix));
+  Deno.test(`circuit breaker (Idempotency-Key ${mode}): opens after repeated failures, lets one probe through, closes on success`, () =>
+    withIdempotencyMode(mode, circuitBreaker));
+}
+
+async function faultMatrix() {
   const sql = connectAsOwner();
   try {
     await setFlags(sql, { SCHEDULER_ENABLED: true, NOTIFICATIONS_ENABLED: true, ROLLBACK_MODE: false });
@@ -32,9 +49,10 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
     await withDispatchApp(async (dispatch) => {
       let t = new Date(Date.now() + 3600_000);
 
-      // 500 → backoff 5-10 s, then 10-20 s, then dead after the third attempt.
-      await sandbox.fault({ method: "POST", path: NOTIFICATIONS, status: 500 });
-      const [failing] = await makeDueJobs(sql, companyId, "push", 1, t);
+      // 500 → backoff 5-10 s, then 10-20 s, then dead after the third attempt. A DM whose channel
+      // cannot be opened: no message can have gone out, so each attempt may try again.
+      await sandbox.fault({ method: "POST", path: DM_CHANNELS, status: 500 });
+      const [failing] = await makeDueJobs(sql, companyId, "dm", 1, t);
       const seq = await lastSeq();
       for (const [attempt, low, high] of [[1, 5, 10], [2, 10, 20]]) {
         const counts = await dispatch(t);
@@ -50,7 +68,8 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
       }
       assert.equal((await dispatch(t)).dead, 1);
       assert.equal((await job(sql, failing)).status, "dead");
-      assert.equal((await callsTo(NOTIFICATIONS, seq)).length, 3, "three attempts, then no more calls");
+      assert.equal((await callsTo(DM_CHANNELS, seq)).length, 3, "three attempts, then no more calls");
+      assert.equal((await callsTo(MESSAGES, seq)).length, 0, "no message without a channel");
       const attempts =
         await sql`select status, http_status from public.notification_attempts where job_id = ${failing} order by id`;
       assert.deepEqual(attempts.map((a) => `${a.status}:${a.http_status}`), [
@@ -58,6 +77,20 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
         "retry:500",
         "dead:500",
       ]);
+      await sandbox.clearFaults();
+
+      // A push answered 500 may have been delivered (Whop cannot be asked): resent once, then dead.
+      await sandbox.fault({ method: "POST", path: NOTIFICATIONS, status: 500 });
+      t = seconds(t, 60);
+      const [unknownPush] = await makeDueJobs(sql, companyId, "push", 1, t);
+      const beforePush = await lastSeq();
+      assert.equal((await dispatch(t)).retried, 1);
+      t = (await job(sql, unknownPush)).scheduled_for;
+      assert.equal((await dispatch(t)).dead, 1);
+      const ended = await job(sql, unknownPush);
+      assert.equal(ended.status, "dead");
+      assert.match(String(ended.last_error), /not resent/);
+      assert.equal((await callsTo(NOTIFICATIONS, beforePush)).length, 2, "the push went out at most twice");
       await sandbox.clearFaults();
 
       // 429 with a Retry-After header, and with only "Try again in N seconds." in the body.
@@ -114,6 +147,10 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
         "only the timed-out job was due again, and it went out",
       );
       assert.equal((await job(sql, slow)).status, "sent");
+      const slowCalls = (await callsTo(NOTIFICATIONS, beforeSlow)).filter((call) =>
+        call.idempotency_key === `job:${slow}`
+      );
+      assert.equal(slowCalls.length, 2, "the timed-out push was resent once");
     }, {
       DISPATCH_RETRY_BASE_SECONDS: "10",
       DISPATCH_MAX_ATTEMPTS: "3",
@@ -125,33 +162,35 @@ Deno.test("fault matrix: each Whop answer ends the job as specified, on the back
     await sandbox.clearFaults();
     await sql.end();
   }
-});
+}
 
-Deno.test("circuit breaker: opens after repeated failures, lets one probe through, closes on success", async () => {
+// On the DM channel, with its channel call failing: a failed channel means no message went out, so
+// the retries and the probe are plain retries. (A push answered 503 twice ends dead, above.)
+async function circuitBreaker() {
   const sql = connectAsOwner();
   try {
     await setFlags(sql, { SCHEDULER_ENABLED: true, NOTIFICATIONS_ENABLED: true, ROLLBACK_MODE: false });
     const companyId = uniqueCompany("breaker");
     await isolateQueue(sql, companyId);
     const breaker = async () =>
-      (await sql`select state from public.circuit_breakers where channel = 'push'`)[0].state;
+      (await sql`select state from public.circuit_breakers where channel = 'dm'`)[0].state;
     await withDispatchApp(async (dispatch) => {
       const t0 = new Date(Date.now() + 7200_000);
-      await makeDueJobs(sql, companyId, "push", 6, t0);
-      await sandbox.fault({ method: "POST", path: NOTIFICATIONS, status: 503 });
+      await makeDueJobs(sql, companyId, "dm", 6, t0);
+      await sandbox.fault({ method: "POST", path: DM_CHANNELS, status: 503 });
 
       let seq = await lastSeq();
       const first = await dispatch(t0);
       assert.deepEqual([first.retried, first.deferred], [3, 3], JSON.stringify(first));
       assert.equal(await breaker(), "open");
-      assert.equal((await callsTo(NOTIFICATIONS, seq)).length, 3, "no call once the breaker opened");
+      assert.equal((await callsTo(DM_CHANNELS, seq)).length, 3, "no call once the breaker opened");
 
       // While open: due jobs are held back without a single call.
       seq = await lastSeq();
       const held = await dispatch(seconds(t0, 10));
       assert.equal(held.deferred, 3, JSON.stringify(held));
       assert.equal(
-        (await callsTo(NOTIFICATIONS, seq)).length,
+        (await callsTo(DM_CHANNELS, seq)).length,
         0,
         "nothing is sent while the breaker is open",
       );
@@ -159,7 +198,7 @@ Deno.test("circuit breaker: opens after repeated failures, lets one probe throug
       // After the cool-off, one probe; it fails: open again, still only that one call.
       seq = await lastSeq();
       const probeFailed = await dispatch(seconds(t0, 31));
-      assert.equal((await callsTo(NOTIFICATIONS, seq)).length, 1, "exactly one probe");
+      assert.equal((await callsTo(DM_CHANNELS, seq)).length, 1, "exactly one probe");
       assert.equal(probeFailed.deferred, 5, JSON.stringify(probeFailed));
       assert.equal(await breaker(), "open");
 
@@ -169,7 +208,7 @@ Deno.test("circuit breaker: opens after repeated failures, lets one probe throug
       const recovered = await dispatch(seconds(t0, 3600));
       assert.equal(recovered.sent, 6, JSON.stringify(recovered));
       assert.equal(await breaker(), "closed");
-      assert.equal((await callsTo(NOTIFICATIONS, seq)).length, 6);
+      assert.equal((await callsTo(DM_CHANNELS, seq)).length, 6);
     }, {
       DISPATCH_BREAKER_THRESHOLD: "3",
       DISPATCH_BREAKER_COOLOFF_SECONDS: "30",
@@ -181,4 +220,4 @@ Deno.test("circuit breaker: opens after repeated failures, lets one probe throug
     await sandbox.clearFaults();
     await sql.end();
   }
-});
+}

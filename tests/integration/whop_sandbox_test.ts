@@ -612,6 +612,141 @@ Deno.test("idempotency: same key + same path replays (even concurrently); anothe
   });
 });
 
+Deno.test("idempotency ignored (as Whop may): every retry acts again; switched by setting or at start", async () => {
+  await withSandbox(async (h) => {
+    const seeded = await seedMembership(h);
+    const before = Date.parse(seeded.renewal_period_end);
+    assert.equal(
+      (await h.control("PUT", "/settings", { ignore_idempotency_key: true })).json.ignore_idempotency_key,
+      true,
+    );
+    const grant = () =>
+      h.call("POST", `/api/v1/memberships/${MEMBERSHIP}/add_free_days`, {
+        body: { free_days: 2 },
+        headers: { "Idempotency-Key": "same-key" },
+      });
+    assert.equal((await grant()).status, 200);
+    const again = await grant();
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get("idempotent-replayed"), null);
+    const after = Date.parse((await h.whop.memberships.retrieve(MEMBERSHIP)).renewal_period_end ?? "");
+    assert.equal(after - before, 4 * 86_400_000, "both calls took effect");
+    const calls = await h.calls("?path=/api/v1/memberships/*/add_free_days");
+    assert.deepEqual(calls.map((c) => [c.idempotency_key, c.idempotent_replay]), [
+      ["same-key", false],
+      ["same-key", false],
+    ], "the key is still logged");
+
+    // Reset goes back to the start setting (honoured here).
+    await h.control("POST", "/reset");
+    assert.equal((await h.control("GET", "/settings")).json.ignore_idempotency_key, false);
+  });
+  await withSandbox(async (h) => {
+    assert.equal((await h.control("GET", "/settings")).json.ignore_idempotency_key, true);
+    const channel = await h.whop.dmChannels.create({ with_user_ids: [USER] });
+    for (let i = 0; i < 2; i++) {
+      await h.call("POST", "/api/v1/messages", {
+        body: { channel_id: channel.id, content: "Day 0 nudge" },
+        headers: { "Idempotency-Key": "nudge-1" },
+      });
+    }
+    assert.equal(h.sandbox.state.messages.length, 2);
+    await h.control("POST", "/reset");
+    assert.equal((await h.control("GET", "/settings")).json.ignore_idempotency_key, true, "kept by reset");
+  }, { ignoreIdempotencyKey: true });
+});
+
+Deno.test("faults: after_effect lets the call take effect, then delays or replaces its answer", async () => {
+  await withSandbox(async (h) => {
+    const seeded = await seedMembership(h);
+    const before = Date.parse(seeded.renewal_period_end);
+    const end = async () =>
+      Date.parse((await h.whop.memberships.retrieve(MEMBERSHIP)).renewal_period_end ?? "");
+
+    // A timeout after the effect: the client gives up, Whop has acted.
+    const fault = await h.control("POST", "/faults", {
+      method: "POST",
+      path: "/api/v1/memberships/*/add_free_days",
+      after_effect: true,
+      latency_ms: 400,
+      times: 1,
+    });
+    assert.equal(fault.json.after_effect, true);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(
+      h.call("POST", `/api/v1/memberships/${MEMBERSHIP}/add_free_days`, {
+        body: { free_days: 1 },
+        signal: controller.signal,
+      }),
+    );
+    assert.equal(await end() - before, 86_400_000, "the days were added although no answer came");
+
+    // A 503 after the effect.
+    await h.control("POST", "/faults", {
+      method: "POST",
+      path: "/api/v1/memberships/*/add_free_days",
+      after_effect: true,
+      status: 503,
+      times: 1,
+    });
+    const failed = await h.call("POST", `/api/v1/memberships/${MEMBERSHIP}/add_free_days`, {
+      body: { free_days: 1 },
+    });
+    assertWhopError(failed, 503, "service_unavailable");
+    assert.equal(await end() - before, 2 * 86_400_000);
+
+    // Without after_effect a fault answers before the handler: no effect.
+    await h.control("POST", "/faults", {
+      path: "/api/v1/memberships/*/add_free_days",
+      status: 503,
+      times: 1,
+    });
+    assertWhopError(
+      await h.call("POST", `/api/v1/memberships/${MEMBERSHIP}/add_free_days`, { body: { free_days: 1 } }),
+      503,
+    );
+    assert.equal(await end() - before, 2 * 86_400_000);
+
+    // The timed-out call is logged with its fault once its slow answer is done.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const calls = await h.calls("?path=/api/v1/memberships/*/add_free_days");
+    assert.deepEqual(calls.map((c) => c.status).sort(), [200, 503, 503]);
+    assert.equal(calls.filter((c) => c.fault_id !== null).length, 3);
+  });
+});
+
+Deno.test("messages: GET /messages lists a channel's messages newest first with cursors, as the SDK reads them", async () => {
+  await withSandbox(async (h) => {
+    const channel = await h.whop.dmChannels.create({ with_user_ids: [USER], company_id: COMPANY });
+    const other = await h.whop.dmChannels.create({ with_user_ids: ["user_other00000001"] });
+    for (let i = 1; i <= 5; i++) await h.whop.messages.create({ channel_id: channel.id, content: `m${i}` });
+    await h.whop.messages.create({ channel_id: other.id, content: "elsewhere" });
+
+    const newest = await h.whop.messages.list({ channel_id: channel.id, direction: "desc", first: 2 });
+    assert.deepEqual(newest.data.map((m) => m.content), ["m5", "m4"]);
+    assert.ok(newest.data.every((m) => typeof m.created_at === "string" && m.user.id));
+    assert.ok(newest.page_info.end_cursor);
+    const seen: string[] = [];
+    for await (const m of h.whop.messages.list({ channel_id: channel.id, direction: "desc", first: 2 })) {
+      seen.push(m.content ?? "");
+    }
+    assert.deepEqual(seen, ["m5", "m4", "m3", "m2", "m1"], "the SDK pages through with `after`");
+    const oldest = await h.call("GET", `/api/v1/messages?channel_id=${channel.id}`);
+    assert.deepEqual(oldest.json.data.map((m: { content: string }) => m.content), [
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+      "m5",
+    ]);
+    assert.deepEqual(oldest.json.page_info, {}, "no end_cursor on the last page");
+
+    assertWhopError(await h.call("GET", "/api/v1/messages?channel_id=feed_nope"), 404, "not_found");
+    assertWhopError(await h.call("GET", "/api/v1/messages"), 422, "invalid_params");
+  });
+});
+
 Deno.test("call log: filters by method and path pattern, skips control calls, resets", async () => {
   await withSandbox(async (h) => {
     await seedMembership(h);
@@ -648,7 +783,11 @@ Deno.test("rate limit: off by default; when on, per operation per credential, wi
     }
 
     const set = await h.control("PUT", "/settings", { rate_limit_per_minute: 3 });
-    assert.deepEqual(set.json, { rate_limit_per_minute: 3, rate_limit_retry_after_header: false });
+    assert.deepEqual(set.json, {
+      rate_limit_per_minute: 3,
+      rate_limit_retry_after_header: false,
+      ignore_idempotency_key: false,
+    });
     for (let i = 0; i < 3; i++) {
       assert.equal((await h.call("GET", `/api/v1/memberships/${MEMBERSHIP}`)).status, 200);
     }

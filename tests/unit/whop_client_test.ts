@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createSandbox } from "../../whop-sandbox/app.ts";
 import { createWhopClient, type WhopCallOutcome } from "../../supabase/functions/_shared/whop/client.ts";
-import { retryAfterSeconds } from "../../supabase/functions/_shared/whop/client_outcome.ts";
+import { outcomeUnknown, retryAfterSeconds } from "../../supabase/functions/_shared/whop/client_outcome.ts";
 
 const API_KEY = "sk_test_churnSaverSecret_0123456789";
 const APP_ID = "app_churnSaverTest";
@@ -215,6 +215,56 @@ Deno.test("getMembership, addFreeDays and checkAccess answer Whop's objects", as
     assert.equal(missing.status, 404);
     assert.equal(missing.kind === "permanent" && missing.code, "not_found");
   });
+});
+
+Deno.test("listMessages reads a channel newest first, page by page, with Whop's query", async () => {
+  await withSandbox(async (h) => {
+    const channel = await h.client.openDmChannel({ userId: "user_1", companyId: "biz_1" }, "lc");
+    assert.ok(channel.ok);
+    if (!channel.ok) return;
+    for (const content of ["one", "two", "three"]) {
+      assertOk(await h.client.sendMessage({ channelId: channel.channelId, content }, `lm_${content}`));
+    }
+    const page = await h.client.listMessages({ channelId: channel.channelId, first: 2 });
+    assert.ok(page.ok, JSON.stringify(page));
+    if (!page.ok) return;
+    assert.deepEqual(page.messages.map((m) => m.content), ["three", "two"]);
+    assert.ok(page.nextCursor);
+    const rest = await h.client.listMessages({
+      channelId: channel.channelId,
+      first: 2,
+      after: page.nextCursor!,
+    });
+    assert.ok(rest.ok);
+    if (!rest.ok) return;
+    assert.deepEqual(rest.messages.map((m) => m.content), ["one"]);
+    assert.equal(rest.nextCursor, null);
+
+    const [call] = await h.calls("/api/v1/messages").then((calls) => calls.filter((c) => c.method === "GET"));
+    assert.deepEqual(call.query, { channel_id: channel.channelId, direction: "desc", first: "2" });
+    assert.equal(call.idempotency_key, null);
+
+    const missing = await h.client.listMessages({ channelId: "feed_missing" });
+    assert.equal(!missing.ok && missing.status, 404);
+    const invalid = await h.client.listMessages({ channelId: "" });
+    assert.equal(!invalid.ok && invalid.status, 0);
+  });
+});
+
+Deno.test("outcomeUnknown: a timeout, a network error and any 5xx; not a 429, a 4xx or a success", async () => {
+  await withSandbox(async (h) => {
+    await h.fault({ path: "/api/v1/notifications", status: 503, times: 1 });
+    assert.equal(outcomeUnknown(await h.client.sendPushNotification(push, "u1")), true);
+    await h.fault({ path: "/api/v1/notifications", latency_ms: 500, times: 1 });
+    assert.equal(outcomeUnknown(await h.client.sendPushNotification(push, "u2")), true);
+    await h.fault({ path: "/api/v1/notifications", status: 429, times: 1 });
+    assert.equal(outcomeUnknown(await h.client.sendPushNotification(push, "u3")), false);
+    await h.fault({ path: "/api/v1/notifications", status: 400, times: 1 });
+    assert.equal(outcomeUnknown(await h.client.sendPushNotification(push, "u4")), false);
+    assert.equal(outcomeUnknown(await h.client.sendPushNotification(push, "u5")), false);
+  }, 200);
+  const offline = createWhopClient({ baseUrl: "http://127.0.0.1:9/api/v1", apiKey: API_KEY });
+  assert.equal(outcomeUnknown(await offline.sendPushNotification(push, "u6")), true);
 });
 
 Deno.test("cancelMembership posts the cancellation mode once per idempotency key", async () => {

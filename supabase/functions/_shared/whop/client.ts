@@ -20,6 +20,7 @@ import { sendWhopRequest, type WhopRequest, type WhopTransport } from "./client_
 export {
   DEFAULT_RETRY_AFTER_SECONDS,
   INVALID_INPUT,
+  outcomeUnknown,
   UNEXPECTED_RESPONSE,
   type WhopCallOutcome,
   type WhopFailure,
@@ -49,6 +50,17 @@ export interface PushNotificationInput {
 
 export type WhopClient = ReturnType<typeof createWhopClient>;
 
+/** A message as `GET /messages` lists it (the fields callers read; the rest is kept). */
+export interface WhopListedMessage {
+  id: string;
+  content: string | null;
+  created_at: string;
+}
+
+export type MessageListOutcome =
+  | (WhopSuccess & { messages: WhopListedMessage[]; nextCursor: string | null })
+  | WhopFailure;
+
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** The API behaviour we are written against, sent as `Api-Version-Date` on every call: the date
  * @whop/sdk 0.0.42 pins (client.js, `version = ... ?? '2026-07-20'`). Without the header Whop answers
@@ -68,6 +80,13 @@ const membershipAnswer = z.object({
   manage_url: z.string().nullish(),
 });
 const accessAnswer = z.object({ has_access: z.boolean(), access_level: z.string() });
+// @whop/sdk 0.0.42: messages.list() is a CursorPage of MessageListResponse.
+const messageListAnswer = z.object({
+  data: z.array(z.object({ id: z.string().min(1), content: z.string().nullable(), created_at: z.string() })),
+  page_info: z.object({ end_cursor: z.string().nullish(), has_next_page: z.boolean().nullish() }).nullish(),
+});
+/** Whop's page size limit is undocumented; 50 covers a member's DM channel with the app for months. */
+export const MESSAGE_PAGE_SIZE = 50;
 
 export function createWhopClient(options: WhopClientOptions) {
   const apiKey = options.apiKey ?? "";
@@ -210,6 +229,35 @@ export function createWhopClient(options: WhopClientOptions) {
     return call({ method: "POST", path, body, idempotencyKey }, membershipAnswer);
   }
 
+  /**
+   * The latest messages of a channel, newest first: `GET /messages?channel_id=…&direction=desc&first=N`
+   * (@whop/sdk 0.0.42 messages.list; WHOP.md names only POST /messages). `after` is a previous
+   * page's cursor.
+   */
+  async function listMessages(
+    input: { channelId: string; first?: number; after?: string },
+  ): Promise<MessageListOutcome> {
+    const first = input.first ?? MESSAGE_PAGE_SIZE;
+    const invalid = checkId("channelId", input.channelId) ??
+      (Number.isInteger(first) && first >= 1 && first <= 100 ? null : invalidInput("first must be 1..100"));
+    if (invalid) return invalid;
+    const query = new URLSearchParams({
+      channel_id: input.channelId,
+      direction: "desc",
+      first: String(first),
+    });
+    if (input.after !== undefined) query.set("after", input.after);
+    const outcome = await call({ method: "GET", path: `/messages?${query}` }, messageListAnswer);
+    if (!outcome.ok) return outcome;
+    const page = outcome.body as z.infer<typeof messageListAnswer>;
+    const more = page.page_info?.has_next_page !== false && page.data.length === first;
+    return {
+      ...outcome,
+      messages: page.data,
+      nextCursor: more ? (page.page_info?.end_cursor ?? null) : null,
+    };
+  }
+
   function getMembership(id: string) {
     const invalid = checkId("membership id", id);
     if (invalid) return Promise.resolve(invalid);
@@ -233,6 +281,7 @@ export function createWhopClient(options: WhopClientOptions) {
     addFreeDays,
     cancelMembership,
     getMembership,
+    listMessages,
     checkAccess,
   };
 }

@@ -1,6 +1,8 @@
 // What a Whop REST call came to, as a value the dispatcher can act on without try/catch: success,
 // rate limited (retry after N seconds), transient (retry with backoff) or permanent (do not retry).
-// This file turns a raw HTTP answer (or its absence) into one of those.
+// This file turns a raw HTTP answer (or its absence) into one of those, and says which failures
+// leave it unknown whether Whop acted (outcomeUnknown): a caller must not repeat such a mutation
+// blindly, since Whop's honouring of Idempotency-Key is not confirmed (WHOP.md section 2).
 
 export type WhopCallOutcome =
   | { ok: true; status: number; body: unknown; latencyMs: number }
@@ -12,7 +14,15 @@ export type WhopCallOutcome =
     message: string;
     latencyMs: number;
   }
-  | { ok: false; kind: "transient"; status: number | null; message: string; latencyMs: number }
+  | {
+    ok: false;
+    kind: "transient";
+    status: number | null;
+    message: string;
+    latencyMs: number;
+    /** Set when the mutation certainly did not reach Whop (a read before it failed, say). */
+    notSent?: true;
+  }
   | { ok: false; kind: "permanent"; status: number; message: string; code: string | null; latencyMs: number };
 
 export type WhopSuccess = Extract<WhopCallOutcome, { ok: true }>;
@@ -90,6 +100,16 @@ export function outcomeFromAnswer(answer: WhopRawAnswer, latencyMs: number, what
     `Whop answered ${what} with unexpected HTTP ${status}`,
     latencyMs,
   );
+}
+
+/**
+ * Whether Whop may or may not have acted on the request: it was sent, and no answer says what
+ * happened. That is a timeout, a network error (a reset after the request left looks the same as
+ * one before), and any 5xx (a 503 may come from a proxy before Whop's handler ran, or after). A 429
+ * or a 4xx says the request was refused, a 2xx that it took effect.
+ */
+export function outcomeUnknown(outcome: WhopCallOutcome): boolean {
+  return !outcome.ok && outcome.kind === "transient" && outcome.notSent !== true;
 }
 
 export function permanent(

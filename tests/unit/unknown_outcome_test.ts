@@ -1,0 +1,241 @@
+// The checks made before a call whose earlier outcome was unknown (unknown_outcome.ts), against a
+// sandbox that ignores Idempotency-Key and a ledger kept in memory: free days are compared with the
+// membership read before the first grant, a DM is looked for in the channel, a push is resent once.
+import assert from "node:assert/strict";
+import { createSandbox } from "../../whop-sandbox/app.ts";
+import { createWhopClient, type WhopCallOutcome } from "../../supabase/functions/_shared/whop/client.ts";
+import {
+  daysAdded,
+  type FreeDaysObservation,
+  type JobLedger,
+  type Observed,
+  onceOnlyClient,
+  parseTime,
+  settledDecision,
+} from "../../supabase/functions/dispatch-notifications/unknown_outcome.ts";
+
+const API_KEY = "sk_test_unknownOutcome_0123456789";
+const DAY_MS = 86_400_000;
+
+interface Harness {
+  /** The guarded client for attempt `attempts` of job 1, with `unknownAttempts` behind it. */
+  client(attempts: number, unknownAttempts?: number): ReturnType<typeof onceOnlyClient>;
+  ledger: { observed: Observed; leaseHeld: boolean };
+  fault(fault: Record<string, unknown>): Promise<void>;
+  calls(method: string, path: string): Promise<number>;
+  periodEnd(): Promise<number>;
+  messages(): number;
+}
+
+async function withHarness(body: (h: Harness) => Promise<void>) {
+  const sandbox = createSandbox({ apiKey: API_KEY, ignoreIdempotencyKey: true });
+  await sandbox.ready;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, sandbox.app.fetch);
+  const origin = `http://127.0.0.1:${server.addr.port}`;
+  const control = async (method: string, path: string, payload?: unknown) => {
+    const response = await fetch(`${origin}/_sandbox${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const json = await response.json();
+    assert.ok(response.ok, JSON.stringify(json));
+    return json;
+  };
+  try {
+    await control("POST", "/fixtures", {
+      memberships: [{ id: "mem_1", user_id: "user_1", company_id: "biz_1", status: "past_due" }],
+      experiences: [{ id: "exp_1", company_id: "biz_1" }],
+    });
+    const whop = createWhopClient({ baseUrl: `${origin}/api/v1`, apiKey: API_KEY, timeoutMs: 200 });
+    const state = { observed: {} as Observed, leaseHeld: true };
+    let unknown = 0;
+    const ledger: JobLedger = {
+      history: () => Promise.resolve({ observed: structuredClone(state.observed), unknownAttempts: unknown }),
+      record: (_id, observed) => {
+        if (!state.leaseHeld) return Promise.resolve(false);
+        state.observed = structuredClone(observed);
+        return Promise.resolve(true);
+      },
+    };
+    await body({
+      client: (attempts, unknownAttempts = 0) => {
+        unknown = unknownAttempts;
+        return onceOnlyClient(whop, { job_id: 1, attempts }, ledger);
+      },
+      ledger: state,
+      fault: async (fault) => void await control("POST", "/faults", fault),
+      calls: async (method, path) =>
+        (await control("GET", `/calls?method=${method}&path=${encodeURIComponent(path)}`)).calls.length,
+      periodEnd: async () => Date.parse((await control("GET", "/state")).memberships[0].renewal_period_end),
+      messages: () => sandbox.state.messages.length,
+    });
+  } finally {
+    await server.shutdown();
+  }
+}
+
+const ADD = "/api/v1/memberships/mem_1/add_free_days";
+const settled = (outcome: WhopCallOutcome) => settledDecision(outcome)?.outcome ?? null;
+
+Deno.test("free days: noted before the first grant; a timed-out grant that took effect is not repeated", async () => {
+  await withHarness(async (h) => {
+    const start = await h.periodEnd();
+    await h.fault({ method: "POST", path: ADD, after_effect: true, latency_ms: 500, times: 1 });
+    const first = await h.client(1).addFreeDays({ membershipId: "mem_1", days: 3 }, "incentive:c1");
+    assert.equal(first.ok === false && first.kind, "transient");
+    assert.equal(h.ledger.observed.free_days?.renewal_period_end, new Date(start).toISOString());
+    assert.equal(h.ledger.observed.free_days?.days, 3);
+
+    const retry = await h.client(2, 1).addFreeDays({ membershipId: "mem_1", days: 3 }, "incentive:c1");
+    assert.equal(retry.ok, true, JSON.stringify(retry));
+    assert.equal(h.ledger.observed.confirmed?.by, "membership");
+    assert.equal((await h.periodEnd() - start) / DAY_MS, 3);
+    // The timed-out call is logged once its slow answer is done: it stays the only one.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await h.calls("POST", ADD), 1, "no second call");
+  });
+});
+
+Deno.test("free days: a grant that did not take effect is made again; a failed read calls nothing", async () => {
+  await withHarness(async (h) => {
+    const start = await h.periodEnd();
+    await h.fault({ method: "POST", path: ADD, status: 503, times: 1 });
+    assert.equal((await h.client(1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k")).ok, false);
+
+    await h.fault({ method: "GET", path: "/api/v1/memberships/mem_1", status: 502, times: 1 });
+    const held = await h.client(2, 1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
+    assert.equal(held.ok === false && held.kind === "transient" && held.notSent, true);
+    assert.equal(await h.calls("POST", ADD), 1);
+
+    assert.equal((await h.client(3, 2).addFreeDays({ membershipId: "mem_1", days: 3 }, "k")).ok, true);
+    assert.equal(await h.calls("POST", ADD), 2);
+    assert.equal((await h.periodEnd() - start) / DAY_MS, 3);
+
+    // A membership Whop no longer knows is refused as such (no grant is tried).
+    const gone = await h.client(1).addFreeDays({ membershipId: "mem_gone", days: 3 }, "k2");
+    assert.equal(gone.ok === false && gone.kind === "permanent" && gone.status, 404);
+  });
+});
+
+Deno.test("free days: nothing to compare after an unknown outcome ends the job dead, never a second grant", async () => {
+  await withHarness(async (h) => {
+    const blank: FreeDaysObservation = {
+      read_at: new Date().toISOString(),
+      days: 3,
+      renewal_period_end: "2030-01-01T00:00:00.000Z",
+      expires_at: null,
+      status: "past_due",
+    };
+    // Whop's answer no longer shows a period end: cannot be checked.
+    h.ledger.observed = { free_days: blank };
+    await h.fault({
+      method: "GET",
+      path: "/api/v1/memberships/mem_1",
+      status: 200,
+      body: { id: "mem_1", status: "past_due", renewal_period_end: null },
+      times: 2,
+    });
+    const outcome = await h.client(2, 1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
+    assert.equal(settled(outcome), "dead");
+    assert.equal(await h.calls("POST", ADD), 0);
+    // With every earlier attempt refused (a 429), there is nothing to fear: it is granted.
+    assert.equal((await h.client(2, 0).addFreeDays({ membershipId: "mem_1", days: 3 }, "k")).ok, true);
+    assert.equal(await h.calls("POST", ADD), 1);
+  });
+});
+
+Deno.test("free days: the lease lost before the first grant means no call", async () => {
+  await withHarness(async (h) => {
+    h.ledger.leaseHeld = false;
+    const outcome = await h.client(1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
+    assert.equal(outcome.ok === false && outcome.kind === "transient" && outcome.notSent, true);
+    assert.equal(await h.calls("POST", ADD), 0);
+  });
+});
+
+Deno.test("DM: a send whose answer was lost is found in the channel and not sent again", async () => {
+  await withHarness(async (h) => {
+    const dm = { userId: "user_1", companyId: "biz_1", content: "Hi **Ada**, your link: https://x/r/1" };
+    await h.fault({
+      method: "POST",
+      path: "/api/v1/messages",
+      after_effect: true,
+      latency_ms: 500,
+      times: 1,
+    });
+    assert.equal((await h.client(1).sendDirectMessage(dm, "job:1")).ok, false);
+    assert.equal(h.ledger.observed.dm?.content_sha256.length, 1);
+    assert.equal(h.messages(), 1);
+
+    // The retry's content differs (its link is signed anew): the first one's is still looked for.
+    const again = await h.client(2, 1).sendDirectMessage({ ...dm, content: `${dm.content}?v=2` }, "job:1");
+    assert.equal(again.ok, true, JSON.stringify(again));
+    assert.match(String(h.ledger.observed.confirmed?.message_id), /^post_/);
+    assert.equal(h.messages(), 1, "one DM");
+  });
+});
+
+Deno.test("DM: not found is sent again (and noted); an unreadable channel sends nothing", async () => {
+  await withHarness(async (h) => {
+    const dm = { userId: "user_1", companyId: "biz_1", content: "Hi there" };
+    await h.fault({ method: "POST", path: "/api/v1/messages", status: 503, times: 1 });
+    assert.equal((await h.client(1).sendDirectMessage(dm, "job:1")).ok, false);
+    const firstSentAt = h.ledger.observed.dm?.first_sent_at;
+
+    await h.fault({ method: "GET", path: "/api/v1/messages", status: 500, times: 1 });
+    const held = await h.client(2, 1).sendDirectMessage(dm, "job:1");
+    assert.equal(held.ok === false && held.kind === "transient" && held.notSent, true);
+    assert.equal(h.messages(), 0);
+
+    assert.equal((await h.client(3, 2).sendDirectMessage({ ...dm, content: "Hi again" }, "job:1")).ok, true);
+    assert.equal(h.messages(), 1);
+    assert.equal(h.ledger.observed.dm?.content_sha256.length, 2);
+    assert.equal(h.ledger.observed.dm?.first_sent_at, firstSentAt, "the first send's time is kept");
+    // An older identical message (another job's, days ago) would not count: only since the first send.
+    assert.equal(h.ledger.observed.confirmed, undefined);
+  });
+});
+
+Deno.test("push: an unknown outcome is resent once; a second unknown ends it dead", async () => {
+  await withHarness(async (h) => {
+    const push = { experienceId: "exp_1", userIds: ["user_1"], title: "t", content: "c" };
+    await h.fault({ path: "/api/v1/notifications", status: 503, times: 2 });
+    const first = await h.client(1).sendPushNotification(push, "job:1");
+    assert.equal(settled(first), null, "the retry policy decides after the first");
+    const second = await h.client(2, 1).sendPushNotification(push, "job:1");
+    assert.equal(settled(second), "dead");
+    const decision = settledDecision(second);
+    assert.match(decision?.outcome === "dead" ? decision.error : "", /not resent/);
+    // Two unknown outcomes already behind it (two crashes, say): not even tried.
+    const third = await h.client(3, 2).sendPushNotification(push, "job:1");
+    assert.equal(settled(third), "dead");
+    assert.equal(await h.calls("POST", "/api/v1/notifications"), 2);
+    // A refusal (429) is not unknown: a later success is just a success.
+    await h.fault({ path: "/api/v1/notifications", status: 429, times: 1 });
+    assert.equal(settled(await h.client(2, 1).sendPushNotification(push, "job:2")), null);
+    assert.equal((await h.client(3, 1).sendPushNotification(push, "job:2")).ok, true);
+  });
+});
+
+Deno.test("daysAdded and parseTime", () => {
+  const at = (renewal: string | null, expires: string | null = null): FreeDaysObservation => ({
+    read_at: "",
+    days: 3,
+    renewal_period_end: renewal,
+    expires_at: expires,
+    status: null,
+  });
+  assert.equal(daysAdded(at("2030-01-01T00:00:00Z"), at("2030-01-04T00:00:00.000Z")), "added");
+  assert.equal(daysAdded(at("2030-01-01T00:00:00Z"), at("2030-01-01T00:00:00.000Z")), "not_added");
+  assert.equal(daysAdded(at("2030-01-01T00:00:00Z"), at("2030-01-01T00:30:00Z")), "not_added");
+  assert.equal(daysAdded(at(null), at("2030-01-04T00:00:00Z")), "added", "a period end appeared");
+  assert.equal(daysAdded(at(null, "2030-01-01T00:00:00Z"), at(null, "2030-01-02T00:00:00Z")), "added");
+  assert.equal(daysAdded(at(null), at(null)), "unverifiable");
+  assert.equal(daysAdded(at("2030-01-01T00:00:00Z"), at(null)), "unverifiable");
+  assert.equal(parseTime("1767225600000"), 1767225600000);
+  assert.equal(parseTime("1767225600"), 1767225600000);
+  assert.equal(parseTime("2026-01-01T00:00:00Z"), 1767225600000);
+  assert.equal(parseTime("soon"), null);
+  assert.equal(parseTime(null), null);
+});
