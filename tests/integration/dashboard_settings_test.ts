@@ -133,7 +133,7 @@ Deno.test("settings: the page shows the saved values, the variables and a live p
     // The preview island, server-rendered with the sample member and the company's values.
     assert.match(html, /data-island="template_preview"/);
     assert.match(html, /Second DM for Alex: http:\/\/dashboard\.test\/r\/preview-link/);
-    assert.match(html, /with 5 free days on offer/);
+    assert.match(html, /with 5 free days announced by this nudge/);
     assert.match(html, /Direct message \(channel off: not sent\)/);
     assert.doesNotMatch(html, /no experience id/);
   });
@@ -268,15 +268,15 @@ Deno.test("settings: a valid save is audited with only the changed fields, and t
     // The next nudges of an open case go out with the new template, incentive days and experience.
     await setFlags(sql, { SCHEDULER_ENABLED: true, NOTIFICATIONS_ENABLED: true, ROLLBACK_MODE: false });
     await isolateQueue(sql, companyId);
+    // A case opened after the save: it is offered the new 7 days (a case keeps what it opened with).
     const [openCase] = await sql<{ id: string }[]>`
-      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at)
-      values (${companyId}, 'mem_settings', 'user_member_settings', 'payment_failed', now() - interval '1 minute')
+      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at, manage_url)
+      values (${companyId}, 'mem_settings', 'user_member_settings', 'payment_failed', now() - interval '1 minute',
+              'https://whop.com/billing/manage/mem_settings')
       returning id`;
+    await sql`select private.schedule_case_jobs(${openCase.id}::uuid)`;
     const jobs = await sql<{ id: string; channel: string }[]>`
-      insert into public.job_queue (case_id, company_id, channel, step, scheduled_for)
-      values (${openCase.id}, ${companyId}, 'dm', 0, now() - interval '1 minute'),
-             (${openCase.id}, ${companyId}, 'push', 0, now() - interval '1 minute')
-      returning id, channel`;
+      select id, channel from public.job_queue where case_id = ${openCase.id}`;
     await withDispatchApp(async (dispatch) => {
       const counts = await dispatch();
       assert.equal(counts.sent, 2, JSON.stringify(counts));

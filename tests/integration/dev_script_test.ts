@@ -48,11 +48,15 @@ Deno.test({
 
         // The demo data is what the case engine itself makes of the demo events.
         const caseRows = () =>
-          sql`select id, status, reason, attribution, opened_at, closed_at from public.recovery_cases order by id`;
+          sql`select id, status, reason, attribution, opened_at, closed_at, closed_by, recovered_amount_minor
+                 from public.recovery_cases order by id`;
         const seeded = await caseRows();
         await sql`select private.rebuild_membership_cases(company_id, membership_id)
                   from (select distinct company_id, membership_id from public.recovery_cases) m`;
         assert.deepEqual(await caseRows(), seeded);
+        const [firstCheckout] = await sql`select count(*)::int as n from public.recovery_cases
+                                          where membership_id = 'mem_demo_first_checkout'`;
+        assert.equal(firstCheckout.n, 0, "a failed first checkout is no case, in the demo too");
       } finally {
         await sql.end();
       }

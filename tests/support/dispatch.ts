@@ -82,6 +82,8 @@ export const sandbox = {
   fault: (fault: Record<string, unknown>) => control("POST", "/faults", fault),
   clearFaults: () => control("DELETE", "/faults"),
   fixtures: (fixtures: Record<string, unknown>) => control("POST", "/fixtures", fixtures),
+  settings: (settings: Record<string, unknown>) => control("PUT", "/settings", settings),
+  state: () => control("GET", "/state"),
   membership: async (id: string) => {
     const response = await fetch(`${stack.sandboxUrl}/api/v1/memberships/${id}`, {
       headers: { authorization: `Bearer ${stackVar("WHOP_API_KEY")}` },
@@ -91,8 +93,26 @@ export const sandbox = {
 };
 
 /**
+ * Whether the sandbox honours Idempotency-Key (its default) or ignores it, as Whop may (no Whop doc
+ * mentions the header): dispatch tests run in both, since nothing may depend on it.
+ */
+export const IDEMPOTENCY_MODES = ["honoured", "ignored"] as const;
+export type IdempotencyMode = typeof IDEMPOTENCY_MODES[number];
+
+/** Runs `fn` with the sandbox in `mode`, and puts it back to honouring the key afterwards. */
+export async function withIdempotencyMode<T>(mode: IdempotencyMode, fn: () => Promise<T>): Promise<T> {
+  await sandbox.settings({ ignore_idempotency_key: mode === "ignored" });
+  try {
+    return await fn();
+  } finally {
+    await sandbox.settings({ ignore_idempotency_key: false });
+  }
+}
+
+/**
  * `count` open cases of a new company, each with one job on `channel` due at `dueAt`; the company
- * has an experience (pushes can go out) and no incentive. Returns the job ids, oldest first.
+ * has an experience (pushes can go out) and no incentive setting; an incentive job's case grants 3 days.
+ * Returns the job ids, oldest first.
  */
 export async function makeDueJobs(
   sql: Sql,
@@ -108,9 +128,12 @@ export async function makeDueJobs(
     with cases as (
       -- With a destination, as a case opened from a membership event has: dispatch alone is measured,
       -- not the one membership lookup a case without one costs (BENCHMARKS.md).
-      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at, manage_url)
+      insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at, manage_url,
+                                         incentive_free_days)
       select ${companyId}, 'mem_' || b.batch || '_' || n, 'user_' || b.batch || '_' || n, 'payment_failed', ${dueAt},
-             'https://whop.com/billing/manage/mem_' || b.batch || '_' || n
+             'https://whop.com/billing/manage/mem_' || b.batch || '_' || n,
+             -- An incentive job is a case's grant of 3 days, already announced (due at dueAt).
+             case when ${channel} = 'incentive' then 3 else 0 end
       from generate_series(1, ${count}) n, (select substr(md5(random()::text), 1, 10) as batch) b
       returning id
     )

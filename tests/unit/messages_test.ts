@@ -25,6 +25,8 @@ const full: MessageVariables = {
   currency: "usd",
   recoveryLink: LINK,
   freeDays: 3,
+  // Given already: a later message. Announcing them is tested on its own below.
+  freeDaysGiven: true,
   companyName: "Acme Trading",
 };
 
@@ -35,8 +37,12 @@ const bare: MessageVariables = {
   currency: null,
   recoveryLink: LINK,
   freeDays: 0,
+  freeDaysGiven: false,
   companyName: null,
 };
+
+/** Step `step` of the default three-step schedule, or of one `steps` long. */
+const at = (step: number, steps = 3) => ({ step, steps });
 
 /** Unrendered syntax must never reach a member. */
 function assertNoTemplateSyntax(text: string) {
@@ -46,7 +52,7 @@ function assertNoTemplateSyntax(text: string) {
 Deno.test("the variable list is the documented one", () => {
   assert.deepEqual(
     [...TEMPLATE_VARIABLES],
-    ["first_name", "product", "amount", "recovery_link", "free_days", "company"],
+    ["first_name", "product", "amount", "recovery_link", "free_days", "incentive", "company"],
   );
 });
 
@@ -78,7 +84,7 @@ Deno.test("defaults render for steps 0..3 on both channels and every reason, wit
       const seen = new Set<string>();
       for (const step of [0, 1, 2, 3]) {
         for (const vars of [full, bare]) {
-          const message = renderMessage(channel, step, null, vars, reason);
+          const message = renderMessage(channel, at(step), null, vars, reason);
           assertNoTemplateSyntax(message.title + message.content);
           assert.ok(message.content.includes(LINK), `${reason} ${channel} ${step}`);
           assert.equal(message.content.split(LINK).length, 2, "the link appears exactly once");
@@ -94,15 +100,15 @@ Deno.test("defaults render for steps 0..3 on both channels and every reason, wit
       }
       assert.equal(seen.size, 3, `${reason} ${channel}: three distinct steps, step 3 repeats the last one`);
       assert.deepEqual(
-        renderMessage(channel, 3, null, full, reason),
-        renderMessage(channel, 2, null, full, reason),
+        renderMessage(channel, at(3), null, full, reason),
+        renderMessage(channel, at(2), null, full, reason),
       );
     }
   }
 });
 
 Deno.test("each case reason gets its own wording; an unknown reason gets the failed-payment one", () => {
-  const firstPush = (reason?: string | null) => renderMessage("push", 0, null, full, reason);
+  const firstPush = (reason?: string | null) => renderMessage("push", at(0), null, full, reason);
   const titles = CASE_REASONS.map((reason) => firstPush(reason).title);
   assert.equal(new Set(titles).size, CASE_REASONS.length, titles.join(" | "));
   assert.equal(firstPush().title, "Your payment didn't go through");
@@ -114,7 +120,7 @@ Deno.test("each case reason gets its own wording; an unknown reason gets the fai
   for (const reason of ["cancel_scheduled", "membership_deactivated"]) {
     for (const step of [0, 1, 2]) {
       assert.doesNotMatch(
-        renderMessage("dm", step, null, full, reason).content,
+        renderMessage("dm", at(step), null, full, reason).content,
         /payment/i,
         `${reason} ${step}`,
       );
@@ -131,35 +137,36 @@ Deno.test("each case reason gets its own wording; an unknown reason gets the fai
 Deno.test("a company's override is used for cases of every reason", () => {
   const overrides = { push: { "0": { title: "Hey {first_name}", content: "Come back: {recovery_link}" } } };
   for (const reason of CASE_REASONS) {
-    assert.deepEqual(renderMessage("push", 0, overrides, full, reason), {
+    assert.deepEqual(renderMessage("push", at(0), overrides, full, reason), {
       title: "Hey Ana",
       content: `Come back: ${LINK}`,
     });
   }
   // Steps without an override keep the reason's default.
-  assert.match(renderMessage("push", 1, overrides, full, "cancel_scheduled").title, /still time to stay/);
+  assert.match(renderMessage("push", at(1), overrides, full, "cancel_scheduled").title, /still time to stay/);
 });
 
 Deno.test("values fill in, and missing values read naturally", () => {
-  const push = renderMessage("push", 0, null, full);
+  const push = renderMessage("push", at(0), null, { ...full, freeDaysGiven: false });
   assert.equal(push.title, "Your payment didn't go through");
   assert.equal(
     push.content,
-    `Hi Ana, we couldn't process your payment of $29.99 for Pro Traders. Update your card to keep your access: ${LINK}`,
+    "Hi Ana, we couldn't process your payment of $29.99 for Pro Traders. " +
+      `We're adding 3 free days to your membership, on us. Update your card to keep your access: ${LINK}`,
   );
-  const pushBare = renderMessage("push", 0, null, bare);
+  const pushBare = renderMessage("push", at(0), null, bare);
   assert.equal(
     pushBare.content,
     `Hi there, we couldn't process your payment for your membership. Update your card to keep your access: ${LINK}`,
   );
 
-  const dm = renderMessage("dm", 1, null, full);
+  const dm = renderMessage("dm", at(1), null, full);
   assert.match(dm.content, /^Hi Ana, /);
   assert.match(dm.content, /\*\*Pro Traders\*\*/);
-  assert.match(dm.content, /we'll add \*\*3 free days\*\*/);
+  assert.match(dm.content, /We've already added \*\*3 free days\*\* to your membership/);
   assert.match(dm.content, /— Acme Trading$/);
 
-  const dmBare = renderMessage("dm", 1, null, bare);
+  const dmBare = renderMessage("dm", at(1), null, bare);
   assert.match(dmBare.content, /^Hi there, /);
   assert.match(dmBare.content, /\*\*your membership\*\*/);
   assert.doesNotMatch(dmBare.content, /free day/, "free days 0 drops the incentive sentence");
@@ -168,15 +175,15 @@ Deno.test("values fill in, and missing values read naturally", () => {
 });
 
 Deno.test("one free day reads '1 free day'", () => {
-  assert.match(renderMessage("dm", 1, null, { ...full, freeDays: 1 }).content, /\*\*1 free day\*\*/);
+  assert.match(renderMessage("dm", at(1), null, { ...full, freeDays: 1 }).content, /\*\*1 free day\*\*/);
   const overrides = {
     push: { "0": { content: "Get {free_days} days, {free_days} extra days! {recovery_link}" } },
   };
   assert.equal(
-    renderMessage("push", 0, overrides, { ...full, freeDays: 1 }).content,
+    renderMessage("push", at(0), overrides, { ...full, freeDays: 1 }).content,
     `Get 1 day, 1 extra day! ${LINK}`,
   );
-  assert.equal(renderMessage("push", 0, overrides, full).content, `Get 3 days, 3 extra days! ${LINK}`);
+  assert.equal(renderMessage("push", at(0), overrides, full).content, `Get 3 days, 3 extra days! ${LINK}`);
 });
 
 Deno.test("overrides apply per step and channel; the rest use the step's default", () => {
@@ -186,29 +193,29 @@ Deno.test("overrides apply per step and channel; the rest use the step's default
   };
   assert.deepEqual(parseTemplateOverrides(overrides), { ok: true, templates: overrides });
 
-  assert.deepEqual(renderMessage("push", 1, overrides, full), {
+  assert.deepEqual(renderMessage("push", at(1), overrides, full), {
     title: "Psst Ana",
     content: `Pro Traders misses you: ${LINK}`,
   });
-  assert.deepEqual(renderMessage("dm", 0, overrides, full), {
+  assert.deepEqual(renderMessage("dm", at(0), overrides, full), {
     title: "",
     content: `Hey **Ana**, fix it here: ${LINK}`,
   });
-  assert.deepEqual(renderMessage("push", 0, overrides, full), renderMessage("push", 0, null, full));
-  assert.deepEqual(renderMessage("dm", 1, overrides, full), renderMessage("dm", 1, null, full));
-  assert.deepEqual(renderMessage("push", 2, overrides, full), renderMessage("push", 2, null, full));
+  assert.deepEqual(renderMessage("push", at(0), overrides, full), renderMessage("push", at(0), null, full));
+  assert.deepEqual(renderMessage("dm", at(1), overrides, full), renderMessage("dm", at(1), null, full));
+  assert.deepEqual(renderMessage("push", at(2), overrides, full), renderMessage("push", at(2), null, full));
 
   // A push entry may override only the title (or only the content).
   const titleOnly = { push: { "0": { title: "Heads up, {first_name}" } } };
-  const rendered = renderMessage("push", 0, titleOnly, full);
+  const rendered = renderMessage("push", at(0), titleOnly, full);
   assert.equal(rendered.title, "Heads up, Ana");
-  assert.equal(rendered.content, renderMessage("push", 0, null, full).content);
+  assert.equal(rendered.content, renderMessage("push", at(0), null, full).content);
 });
 
 Deno.test("an override past the defaults is used for its own step", () => {
   const overrides = { dm: { "5": { content: "Sixth nudge {recovery_link}" } } };
-  assert.equal(renderMessage("dm", 5, overrides, full).content, `Sixth nudge ${LINK}`);
-  assert.deepEqual(renderMessage("dm", 4, overrides, full), renderMessage("dm", 2, null, full));
+  assert.equal(renderMessage("dm", at(5), overrides, full).content, `Sixth nudge ${LINK}`);
+  assert.deepEqual(renderMessage("dm", at(4), overrides, full), renderMessage("dm", at(2), null, full));
 });
 
 Deno.test("optional sections render only when their variable has a value", () => {
@@ -221,18 +228,24 @@ Deno.test("optional sections render only when their variable has a value", () =>
       },
     },
   };
-  assert.deepEqual(renderMessage("push", 0, overrides, full), {
+  assert.deepEqual(renderMessage("push", at(0), overrides, full), {
     title: "Hi Ana",
     content: `Pay $29.99 now. Bonus: 3 days. (Acme Trading) ${LINK}`,
   });
-  assert.deepEqual(renderMessage("push", 0, overrides, bare), { title: "Hi", content: `Pay now. ${LINK}` });
+  assert.deepEqual(renderMessage("push", at(0), overrides, bare), {
+    title: "Hi",
+    content: `Pay now. ${LINK}`,
+  });
   // Nested sections of different variables work too.
   const nested = {
     dm: { "0": { content: "{?amount}Due: {amount}{?free_days} (+{free_days} days){/free_days}.{/amount}" } },
   };
   assert.equal(parseTemplateOverrides(nested).ok, true);
-  assert.equal(renderMessage("dm", 0, nested, full).content, `Due: $29.99 (+3 days).\n\n${LINK}`);
-  assert.equal(renderMessage("dm", 0, nested, { ...full, freeDays: 0 }).content, `Due: $29.99.\n\n${LINK}`);
+  assert.equal(renderMessage("dm", at(0), nested, full).content, `Due: $29.99 (+3 days).\n\n${LINK}`);
+  assert.equal(
+    renderMessage("dm", at(0), nested, { ...full, freeDays: 0 }).content,
+    `Due: $29.99.\n\n${LINK}`,
+  );
 });
 
 Deno.test("unknown variables are rejected by name; syntax and limits are checked", () => {
@@ -272,11 +285,11 @@ Deno.test("unknown variables are rejected by name; syntax and limits are checked
 
 Deno.test("overrides that fail to parse fall back to defaults at render time, without throwing", () => {
   for (const broken of ["nonsense", 42, [], { push: "x" }, { push: { "0": { title: "{foo}" } } }]) {
-    assert.deepEqual(renderMessage("push", 0, broken, full), renderMessage("push", 0, null, full));
+    assert.deepEqual(renderMessage("push", at(0), broken, full), renderMessage("push", at(0), null, full));
   }
   // One broken entry does not disable a valid one next to it.
   const mixed = { push: { "0": { title: "{foo}" }, "1": { title: "Fine {first_name}" } }, email: true };
-  assert.equal(renderMessage("push", 1, mixed, full).title, "Fine Ana");
+  assert.equal(renderMessage("push", at(1), mixed, full).title, "Fine Ana");
 });
 
 Deno.test("DM escapes Markdown in values only; the recovery link stays the only link", () => {
@@ -289,7 +302,7 @@ Deno.test("DM escapes Markdown in values only; the recovery link stays the only 
   const overrides = {
     dm: { "0": { content: "Hi **{first_name}**, about _{product}_ from {company}: {recovery_link}" } },
   };
-  const { content } = renderMessage("dm", 0, overrides, hostile);
+  const { content } = renderMessage("dm", at(0), overrides, hostile);
   assert.equal(
     content,
     "Hi **\\*bold\\*\\_x\\_\\[link\\]\\(http\\:\\/\\/evil\\)**, about " +
@@ -301,7 +314,7 @@ Deno.test("DM escapes Markdown in values only; the recovery link stays the only 
 
   // Every default keeps the hostile name literal too.
   for (const step of [0, 1, 2]) {
-    const message = renderMessage("dm", step, null, hostile).content;
+    const message = renderMessage("dm", at(step), null, hostile).content;
     assert.ok(message.includes("\\*bold\\*\\_x\\_\\[link\\]\\(http\\:\\/\\/evil\\)"));
     assert.equal(message.match(/https?:\/\//g)?.length, 1);
   }
@@ -310,11 +323,11 @@ Deno.test("DM escapes Markdown in values only; the recovery link stays the only 
 Deno.test("push values are plain: no escaping, but no control characters or line breaks", () => {
   const vars = { ...full, firstName: "*Ana*\n\nClick evil\u0007\u202E", productName: "Pro\r\nPlan\tGold" };
   const overrides = { push: { "0": { title: "Hi {first_name}", content: "{product}\n{recovery_link}" } } };
-  assert.deepEqual(renderMessage("push", 0, overrides, vars), {
+  assert.deepEqual(renderMessage("push", at(0), overrides, vars), {
     title: "Hi *Ana* Click evil",
     content: `Pro Plan Gold\n${LINK}`,
   });
-  const long = renderMessage("push", 0, overrides, { ...full, firstName: "A".repeat(500) });
+  const long = renderMessage("push", at(0), overrides, { ...full, firstName: "A".repeat(500) });
   assert.ok(long.title.length <= 100 && long.title.endsWith("…"));
 });
 
@@ -323,14 +336,18 @@ Deno.test("the recovery link is appended on a new line when an override leaves i
     push: { "0": { content: "Please update your card." } },
     dm: { "0": { content: "Please **update** your card.{?free_days} {recovery_link}{/free_days}" } },
   };
-  assert.equal(renderMessage("push", 0, overrides, full).content, `Please update your card.\n${LINK}`);
-  assert.equal(renderMessage("dm", 0, overrides, full).content, `Please **update** your card. ${LINK}`);
+  assert.equal(renderMessage("push", at(0), overrides, full).content, `Please update your card.\n${LINK}`);
+  assert.equal(renderMessage("dm", at(0), overrides, full).content, `Please **update** your card. ${LINK}`);
   assert.equal(
-    renderMessage("dm", 0, overrides, { ...full, freeDays: 0 }).content,
+    renderMessage("dm", at(0), overrides, { ...full, freeDays: 0 }).content,
     `Please **update** your card.\n\n${LINK}`,
     "a link inside a hidden section is appended too",
   );
-  assert.throws(() => renderMessage("dm", 0, null, { ...full, recoveryLink: " " }), /recoveryLink/);
+  assert.doesNotMatch(
+    renderMessage("dm", at(0), overrides, { ...full, recoveryLink: " " }).content,
+    /https?:/,
+    "a blank link is no link",
+  );
 });
 
 Deno.test("formatAmount uses the currency's exponent", () => {
@@ -348,8 +365,113 @@ Deno.test("formatAmount uses the currency's exponent", () => {
 });
 
 Deno.test("an amount in a currency without a minor unit reads as if no amount were known", () => {
-  const message = renderMessage("push", 0, null, { ...full, currency: "btc" });
+  const message = renderMessage("push", at(0), null, { ...full, currency: "btc" });
   assert.match(message.content, /your payment for Pro Traders/);
-  const jpy = renderMessage("push", 0, null, { ...full, amountMinor: 500, currency: "jpy" });
+  const jpy = renderMessage("push", at(0), null, { ...full, amountMinor: 500, currency: "jpy" });
   assert.match(jpy.content, /your payment of ¥500 for/);
+});
+
+/** Whether a message says it is the last one. */
+const SAYS_LAST = /\blast (reminder|message|note|chance)\b/i;
+
+Deno.test("messages for every schedule length 1-10: first, middle and last wording by position; only the last says so", () => {
+  for (const reason of CASE_REASONS) {
+    for (const channel of ["push", "dm"] as const) {
+      const first = renderMessage(channel, at(0, 3), null, full, reason);
+      const middle = renderMessage(channel, at(1, 3), null, full, reason);
+      const last = renderMessage(channel, at(2, 3), null, full, reason);
+      for (let steps = 1; steps <= 10; steps++) {
+        const messages = Array.from(
+          { length: steps },
+          (_, step) => renderMessage(channel, at(step, steps), null, full, reason),
+        );
+        const saysLast = messages.flatMap((m, step) =>
+          SAYS_LAST.test(m.title + " " + m.content) ? [step] : []
+        );
+        // A one-step schedule's only message explains the problem; it does not open with "our last reminder".
+        assert.deepEqual(saysLast, steps === 1 ? [] : [steps - 1], `${reason} ${channel} ${steps} steps`);
+        assert.deepEqual(messages[0], first, `${reason} ${channel} ${steps}: step 0 is the first`);
+        if (steps > 1) assert.deepEqual(messages[steps - 1], last);
+        for (const message of messages.slice(1, -1)) assert.deepEqual(message, middle);
+      }
+    }
+  }
+});
+
+Deno.test("the free days are announced until granted, then spoken of as given, with the case's own number", () => {
+  for (const reason of ["payment_failed", "action_required", "cancel_scheduled"]) {
+    for (const channel of ["push", "dm"] as const) {
+      for (const days of [1, 3, 14]) {
+        const amount = `${days} free ${days === 1 ? "day" : "days"}`;
+        for (let step = 0; step < 4; step++) {
+          const offered = renderMessage(channel, at(step, 4), null, {
+            ...full,
+            freeDays: days,
+            freeDaysGiven: false,
+          }, reason);
+          const given = renderMessage(channel, at(step, 4), null, {
+            ...full,
+            freeDays: days,
+            freeDaysGiven: true,
+          }, reason);
+          const plain = (text: string) => text.replaceAll("**", "");
+          assert.match(
+            plain(offered.content),
+            new RegExp(`We're adding ${amount} to your membership`),
+            `${reason} ${channel} ${step}`,
+          );
+          assert.match(plain(given.content), new RegExp(`We've already added ${amount} to your membership`));
+          for (const text of [offered.content, given.content]) {
+            assert.equal(plain(text).match(/\d+ free days?/g)?.length, 1, "one number, the case's");
+            assert.doesNotMatch(text, /we'll add|once it's|if you stay/i, "no conditional promise");
+          }
+        }
+        assert.doesNotMatch(
+          renderMessage(channel, at(0), null, { ...full, freeDays: 0 }, reason).content,
+          /free day/,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("a creator's text that does not mention the free days still announces them before the grant", () => {
+  const overrides = { dm: { "0": { content: "Please update your card: {recovery_link}" } } };
+  assert.equal(
+    renderMessage("dm", at(0), overrides, { ...full, freeDaysGiven: false }).content,
+    `Please update your card: ${LINK}\n\nWe're adding **3 free days** to your membership, on us.`,
+  );
+  assert.equal(
+    renderMessage("dm", at(0), overrides, full).content,
+    `Please update your card: ${LINK}`,
+    "given: no repeat",
+  );
+  const ownWords = { dm: { "0": { content: "{free_days} days are yours: {recovery_link}" } } };
+  assert.equal(
+    renderMessage("dm", at(0), ownWords, { ...full, freeDaysGiven: false }).content,
+    `3 days are yours: ${LINK}`,
+    "the creator's own mention is the announcement",
+  );
+});
+
+Deno.test("with no destination the message has no link, and its sentences still end cleanly", () => {
+  const nowhere = { ...full, recoveryLink: null };
+  for (const reason of CASE_REASONS) {
+    for (const channel of ["push", "dm"] as const) {
+      for (const step of [0, 1, 2]) {
+        for (const vars of [nowhere, { ...bare, recoveryLink: null }]) {
+          const { title, content } = renderMessage(channel, at(step), null, vars, reason);
+          assertNoTemplateSyntax(title + content);
+          assert.doesNotMatch(content, /https?:|\/r\//, `${reason} ${channel} ${step}`);
+          assert.doesNotMatch(content, /(here|:)\s*$|:\s*\n/m, `no dangling lead-in: ${content}`);
+        }
+      }
+    }
+  }
+  assert.equal(
+    renderMessage("push", at(0), null, { ...nowhere, freeDays: 0 }).content,
+    "Hi Ana, we couldn't process your payment of $29.99 for Pro Traders. Update your card to keep your access.",
+  );
+  const overrides = { push: { "0": { content: "Pay here: {recovery_link}. Thanks!" } } };
+  assert.equal(renderMessage("push", at(0), overrides, { ...nowhere, freeDays: 0 }).content, "Pay. Thanks!");
 });

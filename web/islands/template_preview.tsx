@@ -25,6 +25,8 @@ export interface PreviewInputs {
 
 export interface TemplatePreviewProps {
   step: number;
+  /** The saved schedule's length: the step's position picks the default wording. */
+  steps: number;
   formId: string;
   /** Sample amounts are shown in this currency (the company's latest case's). */
   currency: string;
@@ -63,17 +65,22 @@ export function TemplatePreview(props: TemplatePreviewProps) {
     currency: props.currency,
     recoveryLink: props.sampleLink,
     freeDays: inputs.freeDays,
+    // As for most members: the first nudge is delivered and announces the days; later ones follow it.
+    freeDaysGiven: props.step > 0,
     companyName: props.companyName,
   };
-  const render = (channel: Channel) => renderMessage(channel, props.step, overrides, vars);
+  const position = { step: props.step, steps: props.steps };
+  const render = (channel: Channel) => renderMessage(channel, position, overrides, vars);
 
   return (
     <div class="template-preview">
       <p class="preview-caption muted">
         Preview for a member named {SAMPLE_FIRST_NAME}
         {inputs.freeDays > 0
-          ? `, with ${inputs.freeDays} free ${inputs.freeDays === 1 ? "day" : "days"} on offer`
-          : ", without a free-days offer"}
+          ? `, with ${inputs.freeDays} free ${inputs.freeDays === 1 ? "day" : "days"} ${
+            props.step === 0 ? "announced by this nudge" : "already given by an earlier nudge"
+          }`
+          : ", without free days"}
       </p>
       <ChannelPreview channel="push" enabled={inputs.push} errors={errorsOf("push")} message={render} />
       <ChannelPreview channel="dm" enabled={inputs.dm} errors={errorsOf("dm")} message={render} />

@@ -8,6 +8,7 @@ import type { WhopCallOutcome } from "../_shared/whop/client.ts";
 import { ensureDestinations } from "./destinations.ts";
 import { decide, type RetryPolicy } from "./retry_policy.ts";
 import { type ClaimedJob, type SendDeps, sendJob } from "./send_job.ts";
+import { onceOnlyClient, settledDecision, sqlLedger } from "./unknown_outcome.ts";
 
 export interface DispatchOptions {
   batchSize: number;
@@ -36,6 +37,8 @@ export async function dispatchRound(
   options: DispatchOptions,
 ): Promise<DispatchCounts> {
   const worker = `dispatch-${crypto.randomUUID().slice(0, 8)}`;
+  // Before repeating a call whose outcome was unknown, Whop is checked (unknown_outcome.ts).
+  const ledger = sqlLedger(sql, worker, options.now ?? null);
   const deadline = performance.now() + options.maxSeconds * 1000;
   const counts: DispatchCounts = {
     claimed: 0,
@@ -68,9 +71,11 @@ export async function dispatchRound(
       } else counts[row.status]++;
     }
     counts.claimed += claimed.length;
-    await ensureDestinations(sql, deps.whop, claimed).catch((error) =>
-      log.warn("could not look up where messages should lead; sending them as they are", { error })
-    );
+    const nowhere = await ensureDestinations(sql, deps.whop, claimed).catch((error) => {
+      log.warn("could not look up where messages should lead; sending them as they are", { error });
+      return new Set<string>();
+    });
+    for (const job of claimed) job.has_destination = !nowhere.has(job.case_id);
 
     const byChannel = Map.groupBy(claimed, (job) => job.channel);
     await Promise.all([...byChannel].map(([channel, jobs]) => sendChannel(channel, jobs)));
@@ -140,7 +145,7 @@ export async function dispatchRound(
   async function sendOne(job: ClaimedJob): Promise<Date | null> {
     let call: WhopCallOutcome;
     try {
-      call = await sendJob(job, deps);
+      call = await sendJob(job, { ...deps, whop: onceOnlyClient(deps.whop, job, ledger) });
     } catch (error) {
       log.error("sending a job failed unexpectedly", { job_id: job.job_id, error });
       call = {
@@ -151,7 +156,7 @@ export async function dispatchRound(
         latencyMs: 0,
       };
     }
-    const decision = decide(call, job.attempts, options.retry, now());
+    const decision = settledDecision(call) ?? decide(call, job.attempts, options.retry, now());
     if (decision.outcome === "sent") {
       await complete(job, "sent", call);
       counts.sent++;

@@ -1,6 +1,7 @@
 // Sends one claimed job to Whop: a push through the company's experience, a DM, or the free-days
 // incentive. Every call carries an Idempotency-Key derived from the job (the incentive's from the
-// case), so a job sent again after a lost lease never reaches the member twice.
+// case), but Whop may ignore it: the client the dispatcher passes in (unknown_outcome.ts) checks
+// Whop before repeating a call whose outcome was unknown, so a retry never reaches the member twice.
 import { decryptField, type KeyRing } from "../_shared/crypto/pii.ts";
 import { piiContext } from "../_shared/crypto/pii_context.ts";
 import { createRecoveryLinkToken, RECOVERY_LINK_TTL_SECONDS, recoveryLinkUrl } from "../_shared/links.ts";
@@ -30,6 +31,12 @@ export interface ClaimedJob {
   reason: string;
   /** From the membership's newest event that named its product. */
   product_title: string | null;
+  /** How many scheduled steps the case has on this channel: picks first, middle or last wording. */
+  step_count: number;
+  /** The case's free days: none, offered (not granted yet: this message announces them) or given. */
+  incentive_state: "none" | "offered" | "given";
+  /** False once Whop is known to give the case nowhere to send the member (set by the dispatcher). */
+  has_destination?: boolean;
 }
 
 export interface SendDeps {
@@ -57,13 +64,15 @@ export async function sendJob(job: ClaimedJob, deps: SendDeps): Promise<WhopCall
       latencyMs: 0,
     };
   }
-  const message = renderMessage(job.channel, job.step, job.templates, {
+  const message = renderMessage(job.channel, { step: job.step, steps: job.step_count }, job.templates, {
     firstName: await firstName(job, deps.ring),
     productName: job.product_title,
     amountMinor: job.amount_minor === null ? null : Number(job.amount_minor),
     currency: job.currency,
-    recoveryLink: await recoveryLink(job, deps),
-    freeDays: job.incentive_free_days,
+    // A link with nowhere to lead would only show the member an apology: leave it out.
+    recoveryLink: job.has_destination === false ? null : await recoveryLink(job, deps),
+    freeDays: job.incentive_state === "none" ? 0 : job.incentive_free_days,
+    freeDaysGiven: job.incentive_state === "given",
     companyName: job.company_title,
   }, job.reason);
   const key = `job:${job.job_id}`;

@@ -1,6 +1,6 @@
 -- Claiming, completing and the circuit breaker, as the dispatcher calls them, with the rollout flags.
 begin;
-select plan(28);
+select plan(30);
 
 update public.feature_flags set enabled = true, rollout_percent = 100, company_allowlist = '{}'
 where name in ('WEBHOOK_PROCESSING_ENABLED', 'SCHEDULER_ENABLED', 'NOTIFICATIONS_ENABLED');
@@ -24,8 +24,10 @@ select is((select count(*)::int from public.claim_due_jobs('w1')), 0, 'SCHEDULER
 update public.feature_flags set enabled = true where name = 'SCHEDULER_ENABLED';
 
 create temp table claimed as select * from public.claim_due_jobs('w1', 100, 60);
-select is((select count(*)::int from claimed where status = 'claimed' and company_id = 'biz_disp'), 3,
-  'the due day-0 push, dm and incentive of the case are claimed');
+select is((select count(*)::int from claimed where status = 'claimed' and company_id = 'biz_disp'), 2,
+  'the due day-0 push and dm of the case are claimed');
+select is((select scheduled_for from public.job_queue where company_id = 'biz_disp' and channel = 'incentive'),
+  'infinity'::timestamptz, '... while its free days wait for a delivered message to announce them');
 select is((select count(*)::int from claimed where status = 'claimed' and step > 0), 0, 'later steps are not due yet');
 select is((select status from claimed where company_id = 'biz_noexp' and channel = 'push'), 'skipped',
   'a push for a company without experience_id is skipped');
@@ -44,6 +46,9 @@ select is((select status from public.job_queue where id = (select job_id from cl
   'sent', '... as sent');
 select is((select count(*)::int from public.notification_attempts where job_id = (select job_id from claimed where company_id = 'biz_disp' and channel = 'push')),
   1, '... with the attempt recorded');
+insert into claimed select * from public.claim_due_jobs('w1', 100, 60);
+select is((select incentive_free_days from claimed where company_id = 'biz_disp' and channel = 'incentive' and status = 'claimed'),
+  3::smallint, 'the delivered push released the free days: the grant is claimed with the case''s number');
 
 -- Retry and deferral.
 select ok(public.complete_job((select job_id from claimed where company_id = 'biz_disp' and channel = 'dm'), 'w1', 'retry', 503, 40,

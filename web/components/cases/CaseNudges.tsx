@@ -39,7 +39,11 @@ export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: C
                 <DeliveryBadge status={job.status} words={JOB_STATUS_WORDS} />
                 {job.last_error && <span class="cases-error">{job.last_error}</span>}
               </td>
-              <td>{formatDateTime(job.scheduled_for)}</td>
+              <td>
+                {job.scheduled_for === null && job.status === "pending"
+                  ? "With the first message delivered"
+                  : formatDateTime(job.scheduled_for)}
+              </td>
               <td>{formatDateTime(job.sent_at)}</td>
               <td>
                 <AttemptList attempts={attemptsByJob.get(job.id) ?? []} count={job.attempts} />

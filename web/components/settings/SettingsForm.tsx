@@ -18,7 +18,9 @@ const VARIABLE_HELP: Record<(typeof TEMPLATE_VARIABLES)[number], string> = {
   product: "what they pay for (“your membership”)",
   amount: "the amount due, in the payment's currency",
   recovery_link: "the tracked link to update the payment (added at the end if you leave it out)",
-  free_days: "your free-days incentive (0 = off)",
+  free_days: "the number of free days this member's case offers (0 = none)",
+  incentive:
+    "one sentence about the free days: “We're adding 3 free days…” until they are granted, “We've already added…” after",
   company: "your company's name",
 };
 
@@ -160,7 +162,7 @@ export function SettingsForm(
             name="incentive_free_days"
             label="Free days offered"
             errors={errors}
-            hint="Added once per case with the first nudge; 0 turns the offer off."
+            hint="Granted once per case, right after the first nudge that reaches the member, which announces them; later nudges say they were added. A case keeps the number it opened with; 0 turns the offer off."
           >
             <input
               type="text"
@@ -191,7 +193,8 @@ export function SettingsForm(
           Each nudge's text, per channel. Changes apply to the next nudge sent. Leave a field as it is (or
           empty) to use our default, which fits each case: the wording shown here is for a failed payment, and
           members whose bank wants a confirmation, who scheduled a cancellation or whose membership ended get
-          the same nudge worded for them. A text you change here is used for every case.
+          the same nudge worded for them. The first nudge, the last one and those in between each have their
+          own default, however many nudges you schedule. A text you change here is used for every case.
         </p>
         <div id="template-variables" class="variables">
           <p>Variables you can use:</p>
@@ -211,6 +214,7 @@ export function SettingsForm(
           <TemplateStep
             key={step}
             step={step}
+            steps={Math.max(offsets.length, 1)}
             offsetDays={offsets[step]}
             values={values}
             errors={errors}

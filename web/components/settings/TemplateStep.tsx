@@ -16,8 +16,10 @@ export interface PreviewContext {
 }
 
 export function TemplateStep(
-  { step, offsetDays, values, errors, preview }: {
+  { step, steps, offsetDays, values, errors, preview }: {
     step: number;
+    /** The saved schedule's length. */
+    steps: number;
     /** The day of this step in the saved schedule; undefined when the schedule has fewer steps. */
     offsetDays: number | undefined;
     values: SettingsFormValues;
@@ -34,6 +36,7 @@ export function TemplateStep(
   const freeDays = Number(values.incentive_free_days);
   const previewProps: TemplatePreviewProps = {
     step,
+    steps,
     ...preview,
     initial: {
       pushTitle: text(`push.${step}.title`),

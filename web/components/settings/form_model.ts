@@ -74,9 +74,11 @@ export function templateStepCount(settings: CompanySettings): number {
 
 export function settingsToForm(settings: CompanySettings): SettingsFormValues {
   const templates: Record<string, string> = {};
+  const steps = settings.nudge_offsets_days.length;
   for (let step = 0; step < templateStepCount(settings); step++) {
     for (const field of stepFields(step)) {
-      templates[templateKey(field)] = templateFor(field.channel, step, settings.templates)[field.part];
+      templates[templateKey(field)] =
+        templateFor(field.channel, { step, steps }, settings.templates)[field.part];
     }
   }
   return {
@@ -125,9 +127,10 @@ export function overridesFromForm(templates: Record<string, string>): Record<str
     const [, channel, step, part] = match as unknown as [string, Channel, string, "title" | "content"];
     if (channel === "dm" && part === "title") continue;
     const text = raw.trim();
-    const defaults = DEFAULT_TEMPLATES[channel];
-    const fallback = defaults[Math.min(Number(step), defaults.length - 1)];
-    if (text === "" || text === (fallback[part] ?? "").trim()) continue;
+    // Any default wording counts as "untouched": which one a step shows depends on the schedule's
+    // length, which may change in the same submission.
+    const isDefault = DEFAULT_TEMPLATES[channel].some((fallback) => text === (fallback[part] ?? "").trim());
+    if (text === "" || isDefault) continue;
     ((overrides[channel] ??= {})[step] ??= {})[part] = text;
   }
   return overrides;

@@ -1,9 +1,13 @@
-// The default nudges, per case reason, step (0 = first nudge, day 0; 1 = second; 2 = the last
-// reminder) and channel. A member whose payment failed, whose bank wants a confirmation, who scheduled
-// a cancellation or whose membership ended each read about their own situation. Push is plain text;
+// The default nudges, per case reason, position in the case's schedule (first, middle, last: the last
+// alone says it is the last, whatever the schedule's length) and channel. A member whose payment
+// failed, whose bank wants a confirmation, who scheduled a cancellation or whose membership ended each
+// read about their own situation. Push is plain text;
 // DM content is Markdown. Every variable is optional: `{?x}...{/x}` sections hold what needs a value,
 // and a missing {product} reads "your membership", so sentences are written to work either way.
-// Free days are promised only where the incentive is granted (not after a membership ended).
+// {incentive} is the case's free days in one sentence: announced by the messages sent before they are
+// granted, spoken of as given after. No incentive follows a membership that ended, so those nudges never
+// mention one. Without a destination from Whop a message has no link: the renderer then drops
+// "here: {recovery_link}" and ends the sentence.
 
 export type Channel = "push" | "dm";
 
@@ -21,6 +25,7 @@ export const CASE_REASONS = [
 export type CaseReason = typeof CASE_REASONS[number];
 
 const SIGN_OFF = "{?company}\n\n— {company}{/company}";
+const INCENTIVE = "{?incentive}\n\n{incentive}{/incentive}";
 
 export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, MessageTemplate[]>> = {
   payment_failed: {
@@ -29,18 +34,19 @@ export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, Mes
         title: "Your payment didn't go through",
         content:
           "Hi {first_name}, we couldn't process your payment{?amount} of {amount}{/amount} for {product}. " +
-          "Update your card to keep your access: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}Update your card to keep your access: {recovery_link}",
       },
       {
         title: "Quick reminder about your payment",
         content: "Hi {first_name}, the payment for {product} still needs attention. " +
-          "{?free_days}Update it today and we'll add {free_days} free days on us. {/free_days}" +
-          "It takes a minute: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}" +
+          "Updating your card takes a minute: {recovery_link}",
       },
       {
         title: "Last reminder: keep your access",
         content: "Hi {first_name}, this is our last reminder. Your access to {product} ends soon unless " +
-          "the payment{?amount} of {amount}{/amount} goes through. Update it here: {recovery_link}",
+          "the payment{?amount} of {amount}{/amount} goes through. {?incentive}{incentive} {/incentive}" +
+          "Update your card here: {recovery_link}",
       },
     ],
     dm: [
@@ -48,20 +54,19 @@ export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, Mes
         content: "Hi {first_name}!\n\n" +
           "Just a heads-up: your payment{?amount} of {amount}{/amount} for **{product}** didn't go through. " +
           "That usually means a card expired or the bank declined the charge.\n\n" +
-          "You can update your payment details here: {recovery_link}" + SIGN_OFF,
+          "You can update your payment details here: {recovery_link}" + INCENTIVE + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, just checking in.\n\n" +
           "The payment for **{product}** still hasn't gone through, so your access is at risk. " +
-          "Updating it takes about a minute: {recovery_link}" +
-          "{?free_days}\n\nAs a thank-you, we'll add **{free_days} free days** to your membership once " +
-          "it's sorted.{/free_days}" + SIGN_OFF,
+          "Updating your payment details takes about a minute: {recovery_link}" +
+          INCENTIVE + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, this is our last reminder about **{product}**.\n\n" +
           "Your payment{?amount} of {amount}{/amount} still hasn't gone through, and your access will end " +
-          "soon. You can keep it here: {recovery_link}" +
-          "{?free_days}\n\nUpdate today and we'll add **{free_days} free days** on us.{/free_days}\n\n" +
+          "soon. You can keep it by updating your payment details here: {recovery_link}" +
+          INCENTIVE + "\n\n" +
           "Already sorted it out? Thank you, and please ignore this message." + SIGN_OFF,
       },
     ],
@@ -71,18 +76,19 @@ export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, Mes
       {
         title: "Your payment needs a quick confirmation",
         content: "Hi {first_name}, your bank asked to confirm your payment{?amount} of {amount}{/amount} " +
-          "for {product}. Confirm it to keep your access: {recovery_link}",
+          "for {product}. {?incentive}{incentive} {/incentive}Confirm it to keep your access: {recovery_link}",
       },
       {
         title: "Reminder: confirm your payment",
         content: "Hi {first_name}, the payment for {product} is still waiting for your confirmation. " +
-          "{?free_days}Confirm it today and we'll add {free_days} free days on us. {/free_days}" +
-          "It takes a minute: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}" +
+          "Confirming it takes a minute: {recovery_link}",
       },
       {
         title: "Last reminder: confirm to keep access",
         content: "Hi {first_name}, this is our last reminder. Your access to {product} ends soon unless " +
-          "the payment{?amount} of {amount}{/amount} is confirmed. Confirm it here: {recovery_link}",
+          "the payment{?amount} of {amount}{/amount} is confirmed. {?incentive}{incentive} {/incentive}" +
+          "Confirm it here: {recovery_link}",
       },
     ],
     dm: [
@@ -90,20 +96,19 @@ export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, Mes
         content: "Hi {first_name}!\n\n" +
           "Your bank asked to confirm your payment{?amount} of {amount}{/amount} for **{product}** " +
           "(a security check such as 3-D Secure). Until it is confirmed, the payment can't go through.\n\n" +
-          "You can confirm it here: {recovery_link}" + SIGN_OFF,
+          "You can confirm it here: {recovery_link}" + INCENTIVE + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, just checking in.\n\n" +
           "The payment for **{product}** is still waiting for your confirmation, so your access is at " +
-          "risk. It takes about a minute: {recovery_link}" +
-          "{?free_days}\n\nAs a thank-you, we'll add **{free_days} free days** to your membership once " +
-          "it's confirmed.{/free_days}" + SIGN_OFF,
+          "risk. Confirming it takes about a minute: {recovery_link}" +
+          INCENTIVE + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, this is our last reminder about **{product}**.\n\n" +
           "Your payment{?amount} of {amount}{/amount} still needs your confirmation, and your access will " +
           "end soon. You can confirm it here: {recovery_link}" +
-          "{?free_days}\n\nConfirm today and we'll add **{free_days} free days** on us.{/free_days}\n\n" +
+          INCENTIVE + "\n\n" +
           "Already confirmed it? Thank you, and please ignore this message." + SIGN_OFF,
       },
     ],
@@ -113,37 +118,38 @@ export const DEFAULT_TEMPLATES_BY_REASON: Record<CaseReason, Record<Channel, Mes
       {
         title: "Your membership is set to end",
         content: "Hi {first_name}, {product} is set to end when this billing period closes. " +
-          "Changed your mind? You can keep it here: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}Changed your mind? You can keep it here: {recovery_link}",
       },
       {
         title: "There's still time to stay",
         content: "Hi {first_name}, your access to {product} hasn't ended yet. " +
-          "{?free_days}Stay and we'll add {free_days} free days on us. {/free_days}" +
-          "Keep it here: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}" +
+          "You can keep your membership here: {recovery_link}",
       },
       {
         title: "Last chance to keep your access",
         content: "Hi {first_name}, this is our last reminder: your access to {product} ends soon. " +
-          "If you'd like to stay, it takes a minute: {recovery_link}",
+          "{?incentive}{incentive} {/incentive}If you'd like to stay, it takes a minute: {recovery_link}",
       },
     ],
     dm: [
       {
         content: "Hi {first_name}!\n\n" +
           "We saw that **{product}** is set to end when this billing period closes. If that was a " +
-          "mistake, or you'd like to stay after all, you can keep it here: {recovery_link}\n\n" +
+          "mistake, or you'd like to stay after all, you can keep it here: {recovery_link}" + INCENTIVE +
+          "\n\n" +
           "If something wasn't right, just reply: we'd love to hear why." + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, just checking in.\n\n" +
           "Your access to **{product}** is still active until the end of this period. You can keep your " +
           "membership here: {recovery_link}" +
-          "{?free_days}\n\nIf you stay, we'll add **{free_days} free days** on us.{/free_days}" + SIGN_OFF,
+          INCENTIVE + SIGN_OFF,
       },
       {
         content: "Hi {first_name}, this is our last reminder about **{product}**.\n\n" +
-          "Your access ends soon. If you'd like to keep it, it takes one click: {recovery_link}" +
-          "{?free_days}\n\nStay today and we'll add **{free_days} free days** on us.{/free_days}\n\n" +
+          "Your access ends soon. If you'd like to keep it, you can do so here: {recovery_link}" +
+          INCENTIVE + "\n\n" +
           "Already decided? Thank you for being with us, and please ignore this message." + SIGN_OFF,
       },
     ],

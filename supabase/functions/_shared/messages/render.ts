@@ -1,11 +1,20 @@
 // Turns a step's template and one member's variables into the text that is sent. Values are inserted
 // as literal text (Markdown-escaped for DMs, one clean line for push); missing values read naturally
-// ("Hi there"); and the recovery link is always in the message, because it is how recoveries are
-// attributed. Rendering never fails on bad overrides: it falls back to the defaults.
+// ("Hi there"). The recovery link is in every message that has one, because it is how recoveries are
+// attributed; when Whop gave the case no destination the message goes without a link rather than with
+// a dead one. A case's free days are announced by every message sent before they are granted (its
+// delivery releases the grant) and spoken of as given afterwards. Rendering never fails on bad
+// overrides: it falls back to the defaults.
 import { cleanLink, escapeMarkdown, plainValue } from "./escape.ts";
 import { formatAmount } from "./format_amount.ts";
-import { type Channel, templateFor, type TemplateOverrides, TITLE_MAX_CHARS } from "./templates.ts";
-import { parseTemplate, type TemplateNode, type TemplateVariable } from "./template_syntax.ts";
+import {
+  type Channel,
+  type StepPosition,
+  templateFor,
+  type TemplateOverrides,
+  TITLE_MAX_CHARS,
+} from "./templates.ts";
+import { mentions, parseTemplate, type TemplateNode, type TemplateVariable } from "./template_syntax.ts";
 
 export { formatAmount } from "./format_amount.ts";
 
@@ -14,8 +23,12 @@ export interface MessageVariables {
   productName: string | null;
   amountMinor: number | null;
   currency: string | null;
-  recoveryLink: string;
+  /** Null when Whop gave the case nowhere to send the member: the message then has no link. */
+  recoveryLink: string | null;
+  /** The case's free days (0: no incentive). */
   freeDays: number;
+  /** Whether the case's free days were granted before this message (else this message announces them). */
+  freeDaysGiven: boolean;
   companyName: string | null;
 }
 
@@ -27,7 +40,7 @@ export interface RenderedMessage {
 
 /** What a variable reads as when it has no value. */
 export const FALLBACK_VALUES: Readonly<
-  Record<Exclude<TemplateVariable, "recovery_link" | "free_days">, string>
+  Record<Exclude<TemplateVariable, "recovery_link" | "free_days" | "incentive">, string>
 > = {
   first_name: "there",
   product: "your membership",
@@ -41,29 +54,38 @@ interface Value {
   present: boolean;
 }
 
-/** Throws only for a missing recovery link (a caller bug: the message could not be attributed).
- * `reason` (the case's) picks the default wording; the company's overrides apply to every reason. */
+/** `reason` (the case's) and the step's position pick the default wording; the company's overrides
+ * apply to every reason. */
 export function renderMessage(
   channel: Channel,
-  step: number,
+  position: StepPosition,
   overrides: TemplateOverrides | unknown,
   vars: MessageVariables,
   reason?: string | null,
 ): RenderedMessage {
   const link = cleanLink(vars.recoveryLink);
-  if (link === "") throw new Error("renderMessage: recoveryLink is required");
   const values = variableValues(channel, vars, link);
-  const template = templateFor(channel, step, overrides, reason);
+  const template = templateFor(channel, position, overrides, reason);
+  const separator = channel === "dm" ? "\n\n" : " ";
 
   let content = renderText(template.content, values).trim();
-  if (!content.includes(link)) {
+  // A message sent while the days wait for it is their announcement, whatever the creator wrote.
+  if (values.incentive.present && !vars.freeDaysGiven && !mentionsFreeDays(template.content)) {
+    content = content === "" ? values.incentive.text : `${content}${separator}${values.incentive.text}`;
+  }
+  if (link !== "" && !content.includes(link)) {
     content = content === "" ? link : `${content}${channel === "dm" ? "\n\n" : "\n"}${link}`;
   }
   if (channel === "dm") return { title: "", content };
   return {
-    title: clip(renderText(template.title, values).replace(/\s+/g, " ").trim(), TITLE_MAX_CHARS),
+    title: clip(renderText(template.title ?? "", values).replace(/\s+/g, " ").trim(), TITLE_MAX_CHARS),
     content,
   };
+}
+
+function mentionsFreeDays(text: string): boolean {
+  const parsed = parseTemplate(text);
+  return parsed.ok && (mentions(parsed.nodes, "incentive") || mentions(parsed.nodes, "free_days"));
 }
 
 function variableValues(
@@ -87,8 +109,18 @@ function variableValues(
       ? { text: FALLBACK_VALUES.amount, present: false }
       : { text: amount, present: true },
     free_days: { text: String(freeDays), present: freeDays > 0 },
-    recovery_link: { text: link, present: true },
+    incentive: { text: incentiveText(channel, freeDays, vars.freeDaysGiven), present: freeDays > 0 },
+    recovery_link: { text: link, present: link !== "" },
   };
+}
+
+/** The sentence about the case's free days: announced until they are granted, then given. */
+function incentiveText(channel: Channel, days: number, given: boolean): string {
+  const amount = `${days} free ${days === 1 ? "day" : "days"}`;
+  const shown = channel === "dm" ? `**${amount}**` : amount;
+  return given
+    ? `We've already added ${shown} to your membership, on us.`
+    : `We're adding ${shown} to your membership, on us.`;
 }
 
 function amountText(amountMinor: number | null, currency: string | null): string | null {
@@ -103,7 +135,38 @@ function amountText(amountMinor: number | null, currency: string | null): string
 function renderText(template: string, values: Record<TemplateVariable, Value>): string {
   const parsed = parseTemplate(template);
   // Overrides are checked before they are used and defaults are tested, so this is a last resort.
-  return parsed.ok ? renderNodes(parsed.nodes, values) : template;
+  if (!parsed.ok) return template;
+  return renderNodes(values.recovery_link.present ? parsed.nodes : withoutLink(parsed.nodes), values);
+}
+
+// What leads into a link: "here: ", " - ", ": ".
+const LINK_LEAD_IN = /(?:\s+(?:right\s+)?here)?\s*[:\-\u2013\u2014]?\s*$/u;
+const ENDS_SENTENCE = /[.!?\u2026)]$/u;
+
+/** A message without a link: each {recovery_link} goes with what leads into it ("… here: "), and
+ * the sentence it ended gets a full stop ("You can update your payment details."). */
+function withoutLink(nodes: readonly TemplateNode[]): TemplateNode[] {
+  const out: TemplateNode[] = [];
+  nodes.forEach((node, i) => {
+    if (node.kind === "section") {
+      out.push({ ...node, children: withoutLink(node.children) });
+      return;
+    }
+    if (node.kind !== "variable" || node.name !== "recovery_link") {
+      out.push(node);
+      return;
+    }
+    const before = out.at(-1);
+    const next = nodes[i + 1];
+    // "{recovery_link}." keeps the creator's own punctuation.
+    const continues = next?.kind === "text" && /^[.,;:!?)]/u.test(next.text);
+    if (before?.kind === "text") {
+      const trimmed = before.text.replace(LINK_LEAD_IN, "");
+      const stop = trimmed !== "" && !ENDS_SENTENCE.test(trimmed) && !continues ? "." : "";
+      out[out.length - 1] = { kind: "text", text: trimmed + stop };
+    }
+  });
+  return out;
 }
 
 function renderNodes(nodes: TemplateNode[], values: Record<TemplateVariable, Value>): string {

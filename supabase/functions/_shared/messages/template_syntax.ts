@@ -9,6 +9,7 @@ export const TEMPLATE_VARIABLES = [
   "amount",
   "recovery_link",
   "free_days",
+  "incentive",
   "company",
 ] as const;
 
@@ -59,4 +60,21 @@ export function parseTemplate(text: string): ParsedTemplate {
   if (last < text.length) current().push({ kind: "text", text: text.slice(last) });
   for (const section of open) errors.push(`{?${section.name}} is never closed with {/${section.name}}`);
   return errors.length ? { ok: false, errors: [...new Set(errors)] } : { ok: true, nodes: root };
+}
+
+/** Whether `{name}` is inserted anywhere outside a `{?name}` section, i.e. whether the text needs a
+ * value for it. */
+export function needsValue(nodes: readonly TemplateNode[], name: TemplateVariable): boolean {
+  return nodes.some((node) =>
+    node.kind === "variable"
+      ? node.name === name
+      : node.kind === "section" && node.name !== name && needsValue(node.children, name)
+  );
+}
+
+/** Whether `{name}` or `{?name}` appears anywhere. */
+export function mentions(nodes: readonly TemplateNode[], name: TemplateVariable): boolean {
+  return nodes.some((node) =>
+    node.kind !== "text" && (node.name === name || (node.kind === "section" && mentions(node.children, name)))
+  );
 }

@@ -1,7 +1,8 @@
 // Nudge templates: the defaults (per case reason, in default_templates.ts) and the per-company
 // overrides kept in `company_settings.templates`, which apply to cases of every reason:
 //   { "push": { "0": { "title": "...", "content": "..." } }, "dm": { "1": { "content": "..." } } }
-// A missing step or channel uses the default of that step; steps past the defaults use the last one.
+// A missing step or channel uses the default for the step's position in the case's schedule: the
+// first step, the last one (which alone says it is the last), or a middle one for any in between.
 import { z } from "zod";
 import {
   type Channel,
@@ -87,17 +88,40 @@ export function parseTemplateOverrides(value: unknown): TemplateOverridesResult 
   };
 }
 
+/** A step (0 = first) of a schedule of `steps` nudges. */
+export interface StepPosition {
+  step: number;
+  steps: number;
+}
+
+/** Which default wording a step gets: 0 first, 1 middle, 2 last. A one-step schedule's only message
+ * is a first one: it explains the problem, and "our last reminder" would be its first word. */
+export function defaultIndexFor({ step, steps }: StepPosition): 0 | 1 | 2 {
+  const index = Number.isSafeInteger(step) && step >= 0 ? step : 0;
+  if (index === 0) return 0;
+  return index >= steps - 1 ? 2 : 1;
+}
+
+/** The default for a step's position and the case's reason. */
+export function defaultTemplateFor(
+  channel: Channel,
+  position: StepPosition,
+  reason?: string | null,
+): MessageTemplate {
+  return defaultTemplates(reason)[channel][defaultIndexFor(position)];
+}
+
 /** The template used for a step: the company's entry when it is valid on its own (one broken entry
- * does not disable the others), filled up from the step's default for the case's reason. Never throws. */
+ * does not disable the others), filled up from the default for the step's position and the case's
+ * reason. Never throws. */
 export function templateFor(
   channel: Channel,
-  step: number,
+  position: StepPosition,
   overrides: unknown,
   reason?: string | null,
 ): Required<MessageTemplate> {
-  const defaults = defaultTemplates(reason)[channel];
-  const index = Number.isSafeInteger(step) && step >= 0 ? step : 0;
-  const fallback = defaults[Math.min(index, defaults.length - 1)];
+  const fallback = defaultTemplateFor(channel, position, reason);
+  const index = Number.isSafeInteger(position.step) && position.step >= 0 ? position.step : 0;
   const entry = entrySchemas[channel].safeParse(overrideEntry(overrides, channel, index));
   const custom = entry.success ? entry.data : {};
   return { title: custom.title ?? fallback.title ?? "", content: custom.content ?? fallback.content };
