@@ -219,7 +219,7 @@ Deno.test("an expired link is 410: a friendly page for browsers, JSON otherwise"
 });
 
 Deno.test("a valid link to an unknown case, or to nowhere usable, is 404", async () => {
-  await withCompany(async ({ openCase, clicks }) => {
+  await withCompany(async ({ sql, openCase, clicks }) => {
     const unknown = await follow(await token(crypto.randomUUID()));
     assert.equal(unknown.status, 404);
     assert.match(JSON.parse(unknown.text).error.message, /Open Whop, go to your memberships/);
@@ -235,6 +235,8 @@ Deno.test("a valid link to an unknown case, or to nowhere usable, is 404", async
     assert.match(memberPage.text, /Link test/);
     assert.match(memberPage.text, /href="https:\/\/whop\.com\/"[^>]*>Open Whop</);
     assert.doesNotMatch(memberPage.text, /Churn Saver/);
+    const [seen] = await sql`select led_nowhere from public.link_clicks where case_id = ${nowhere}`;
+    assert.equal(seen.led_nowhere, true, "the case's timeline can say the member found nowhere to go");
 
     // Stored junk is never redirected to.
     const junk = await openCase({ recovery_url: "javascript:alert(1)", manage_url: "ftp://whop.com/x" });

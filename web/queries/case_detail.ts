@@ -71,6 +71,8 @@ export interface CaseClickRow {
   job_id: string | null;
   clicked_at: Date;
   is_bot: boolean;
+  /** Whop had given the case nowhere to go: the member saw the "Open Whop" page. */
+  led_nowhere: boolean;
 }
 
 export interface CaseActionRow {
@@ -145,7 +147,7 @@ export async function loadCaseDetail(
       where a.company_id = ${companyId} and j.case_id = ${caseId}::uuid
       order by a.created_at, a.id`,
     tx<CaseClickRow[]>`
-      select c.id::text as id, c.job_id::text as job_id, c.clicked_at, c.is_bot
+      select c.id::text as id, c.job_id::text as job_id, c.clicked_at, c.is_bot, c.led_nowhere
       from public.link_clicks c
       where c.company_id = ${companyId} and c.case_id = ${caseId}::uuid
       order by c.clicked_at, c.id

@@ -3,7 +3,7 @@
 -- private.cases_without_destination, used last by private.link_destination; and taps in the
 -- experience view, recorded only for the case's own member (private.record_member_click).
 begin;
-select plan(13);
+select plan(15);
 
 insert into public.companies (company_id, title) values ('biz_dest_a', 'Ana Yoga');
 insert into public.recovery_cases (id, company_id, membership_id, user_id, reason, opened_at, recovery_url, manage_url)
@@ -41,6 +41,12 @@ select is(private.record_member_click('00000000-0000-4000-8000-0000000d0001', 'u
   'the member''s own tap gets the destination and the creator''s name');
 select is((select count(*) from public.link_clicks where case_id = '00000000-0000-4000-8000-0000000d0001'), 1::bigint,
   '... and is recorded as a click');
+select is((select led_nowhere from public.link_clicks where case_id = '00000000-0000-4000-8000-0000000d0001'), false,
+  '... that led to the destination');
+update public.recovery_cases set fetched_manage_url = null where id = '00000000-0000-4000-8000-0000000d0001';
+select private.record_link_click('00000000-0000-4000-8000-0000000d0001', null, null, false);
+select is((select count(*) from public.link_clicks where case_id = '00000000-0000-4000-8000-0000000d0001' and led_nowhere),
+  1::bigint, 'a click while the case has nowhere to go is recorded as having led nowhere');
 
 select * from finish();
 rollback;

@@ -84,8 +84,12 @@ export function buildTimeline(detail: CaseDetail, viewerUserId: string): Timelin
       at: click.clicked_at,
       kind: "click",
       title: click.is_bot ? "Link opened by a bot or link preview" : "Recovery link clicked",
-      detail: click.is_bot ? "Not counted for attribution." : undefined,
-      tone: click.is_bot ? "muted" : "good",
+      detail: click.is_bot
+        ? "Not counted for attribution."
+        : click.led_nowhere
+        ? "Whop gave no page for this membership, so the member was shown a page in your name with an “Open Whop” button."
+        : undefined,
+      tone: click.is_bot ? "muted" : click.led_nowhere ? "bad" : "good",
     });
   }
   for (const action of detail.actions) {
