@@ -2,7 +2,6 @@
 // sandbox that ignores Idempotency-Key and a ledger kept in memory: free days are compared with the
 // membership read before the first grant, a DM is looked for in the channel, a push is resent once.
 import assert from "node:assert/strict";
-import { createSandbox } from "../../whop-sandbox/app.ts";
 import { createWhopClient, type WhopCallOutcome } from "../../supabase/functions/_shared/whop/client.ts";
 import {
   daysAdded,
@@ -13,6 +12,7 @@ import {
   parseTime,
   settledDecision,
 } from "../../supabase/functions/dispatch-notifications/unknown_outcome.ts";
+import { serveSandbox } from "../support/sandbox_server.ts";
 
 const API_KEY = "sk_test_unknownOutcome_0123456789";
 const DAY_MS = 86_400_000;
@@ -28,20 +28,10 @@ interface Harness {
 }
 
 async function withHarness(body: (h: Harness) => Promise<void>) {
-  const sandbox = createSandbox({ apiKey: API_KEY, ignoreIdempotencyKey: true });
-  await sandbox.ready;
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, sandbox.app.fetch);
-  const origin = `http://127.0.0.1:${server.addr.port}`;
-  const control = async (method: string, path: string, payload?: unknown) => {
-    const response = await fetch(`${origin}/_sandbox${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-    const json = await response.json();
-    assert.ok(response.ok, JSON.stringify(json));
-    return json;
-  };
+  const { sandbox, origin, control, close } = await serveSandbox({
+    apiKey: API_KEY,
+    ignoreIdempotencyKey: true,
+  });
   try {
     await control("POST", "/fixtures", {
       memberships: [{ id: "mem_1", user_id: "user_1", company_id: "biz_1", status: "past_due" }],
@@ -66,12 +56,20 @@ async function withHarness(body: (h: Harness) => Promise<void>) {
       ledger: state,
       fault: async (fault) => void await control("POST", "/faults", fault),
       calls: async (method, path) =>
-        (await control("GET", `/calls?method=${method}&path=${encodeURIComponent(path)}`)).calls.length,
-      periodEnd: async () => Date.parse((await control("GET", "/state")).memberships[0].renewal_period_end),
+        (await control<{ calls: unknown[] }>(
+          "GET",
+          `/calls?method=${method}&path=${encodeURIComponent(path)}`,
+        ))
+          .calls.length,
+      periodEnd: async () =>
+        Date.parse(
+          (await control<{ memberships: { renewal_period_end: string }[] }>("GET", "/state")).memberships[0]
+            .renewal_period_end,
+        ),
       messages: () => sandbox.state.messages.length,
     });
   } finally {
-    await server.shutdown();
+    await close();
   }
 }
 

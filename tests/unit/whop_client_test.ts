@@ -1,9 +1,9 @@
 // The Whop client against the Whop sandbox served on a real port: success shapes, idempotency, and
 // every failure class (401, 4xx, 5xx, 429 with and without Retry-After, timeout, network error).
 import assert from "node:assert/strict";
-import { createSandbox } from "../../whop-sandbox/app.ts";
 import { createWhopClient, type WhopCallOutcome } from "../../supabase/functions/_shared/whop/client.ts";
 import { outcomeUnknown, retryAfterSeconds } from "../../supabase/functions/_shared/whop/client_outcome.ts";
+import { serveSandbox } from "../support/sandbox_server.ts";
 
 const API_KEY = "sk_test_churnSaverSecret_0123456789";
 const APP_ID = "app_churnSaverTest";
@@ -19,20 +19,7 @@ interface Harness {
 
 /** Serves a fresh sandbox with fixtures, runs `body`, always shuts the server down. */
 async function withSandbox(body: (h: Harness) => Promise<void>, timeoutMs = 2000): Promise<void> {
-  const sandbox = createSandbox({ apiKey: API_KEY, appId: APP_ID });
-  await sandbox.ready;
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, sandbox.app.fetch);
-  const origin = `http://127.0.0.1:${server.addr.port}`;
-  const control = async (method: string, path: string, payload?: unknown) => {
-    const response = await fetch(`${origin}/_sandbox${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-    });
-    const json = await response.json();
-    assert.ok(response.ok, `control ${method} ${path}: ${JSON.stringify(json)}`);
-    return json as Record<string, unknown>;
-  };
+  const { control, origin, close } = await serveSandbox({ apiKey: API_KEY, appId: APP_ID });
   try {
     await control("POST", "/fixtures", {
       memberships: [{
@@ -58,7 +45,7 @@ async function withSandbox(body: (h: Harness) => Promise<void>, timeoutMs = 2000
       state: async () => (await control("GET", "/state")) as Record<string, unknown[]>,
     });
   } finally {
-    await server.shutdown();
+    await close();
   }
 }
 
