@@ -3,13 +3,8 @@
 // facts and timeline, each action end to end (confirmation, effect, audit row, notice), refusal of
 // cross-site POSTs, and tenant isolation (another company's case id is a 404 that shows nothing).
 import assert from "node:assert/strict";
-import {
-  linkedCaseIds,
-  relLink,
-  sandboxControl,
-  type TestCompany,
-  withCaseHarness,
-} from "../support/case_fixtures.ts";
+import { linkedCaseIds, relLink, type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
+import { sandboxControl } from "../support/stack.ts";
 import { encodeCursor } from "../../web/queries/case_filters.ts";
 
 const DAY = 86_400_000;
@@ -484,7 +479,7 @@ Deno.test("cancel membership at period end: Whop is called once, the change is a
     const { caseId, membershipId } = await caseFixture(sql, a);
     const path = `/dashboard/${a.companyId}/cases/${caseId}`;
     const cancelPath = `/api/v1/memberships/${membershipId}/cancel`;
-    await sandboxControl("/fixtures", {
+    await sandboxControl("POST", "/fixtures", {
       memberships: [{ id: membershipId, user_id: "user_case", company_id: a.companyId, status: "past_due" }],
     });
 
@@ -492,10 +487,10 @@ Deno.test("cancel membership at period end: Whop is called once, the change is a
     assert.match(confirm, /<h1>Cancel this membership at the end of its period\?<\/h1>/);
     const requestId = /name="request_id" value="([0-9a-f-]{36})"/.exec(confirm)?.[1];
     assert.ok(requestId, "the confirmation carries its own request id");
-    assert.equal((await sandboxControl(`/calls?path=${cancelPath}`, undefined, "GET")).calls.length, 0);
+    assert.equal((await sandboxControl("GET", `/calls?path=${cancelPath}`)).calls.length, 0);
 
     // Whop failing: a clear notice, nothing recorded.
-    await sandboxControl("/faults", { method: "POST", path: cancelPath, status: 503, times: 1 });
+    await sandboxControl("POST", "/faults", { method: "POST", path: cancelPath, status: 503, times: 1 });
     const failed = await a.post(`${path}/actions/cancel-membership`, { request_id: requestId });
     assert.equal(failed.headers.get("location"), `${path}?notice=whop_unavailable`);
     assert.equal((await audit(sql, caseId)).length, 0);
@@ -509,12 +504,12 @@ Deno.test("cancel membership at period end: Whop is called once, the change is a
     const done = await a.post(`${path}/actions/cancel-membership`, { request_id: requestId });
     assert.equal(done.status, 303);
     assert.equal(done.headers.get("location"), `${path}?notice=cancel_requested`);
-    const calls = (await sandboxControl(`/calls?path=${cancelPath}`, undefined, "GET")).calls;
+    const calls = (await sandboxControl("GET", `/calls?path=${cancelPath}`)).calls;
     assert.equal(calls.length, 2);
     assert.deepEqual(calls[1].body, { cancellation_mode: "at_period_end" });
     assert.equal(calls[1].status, 200);
     assert.equal(calls[1].idempotency_key, `churn-saver:cancel-at-period-end:${caseId}:${requestId}`);
-    const membership = (await sandboxControl("/state", undefined, "GET")).memberships
+    const membership = (await sandboxControl("GET", "/state")).memberships
       .find((m: { id: string }) => m.id === membershipId);
     assert.equal(membership.cancel_at_period_end, true);
     const entries = await audit(sql, caseId);
@@ -531,7 +526,7 @@ Deno.test("cancel membership at period end: Whop is called once, the change is a
     assert.doesNotMatch(after, /actions\/cancel-membership"/, "not offered twice");
     const twice = await a.post(`${path}/actions/cancel-membership`, { request_id: requestId });
     assert.equal(twice.headers.get("location"), `${path}?notice=cancel_already`);
-    assert.equal((await sandboxControl(`/calls?path=${cancelPath}`, undefined, "GET")).calls.length, 2);
+    assert.equal((await sandboxControl("GET", `/calls?path=${cancelPath}`)).calls.length, 2);
 
     // A member who scheduled the cancellation themselves has nothing to cancel.
     const scheduled = await a.addCase({ reason: "cancel_scheduled" });
@@ -552,11 +547,11 @@ Deno.test("cancel membership: Whop refusing or not knowing the membership record
     assert.equal(missing.headers.get("location"), `${path}?notice=whop_missing`);
 
     const known = `mem_known_${crypto.randomUUID().slice(0, 8)}`;
-    await sandboxControl("/fixtures", {
+    await sandboxControl("POST", "/fixtures", {
       memberships: [{ id: known, user_id: "user_x", company_id: a.companyId, status: "past_due" }],
     });
     const other = await a.addCase({ membershipId: known });
-    await sandboxControl("/faults", {
+    await sandboxControl("POST", "/faults", {
       method: "POST",
       path: `/api/v1/memberships/${known}/cancel`,
       status: 422,

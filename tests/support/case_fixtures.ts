@@ -9,7 +9,7 @@ import {
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
 import { createApp } from "../../web/app.ts";
-import { connectAsOwner, dashboardEnv, stack, stackVar } from "./stack.ts";
+import { connectAsOwner, dashboardEnv, sandboxControl, stackVar } from "./stack.ts";
 
 export type OwnerSql = ReturnType<typeof connectAsOwner>;
 
@@ -45,17 +45,6 @@ export interface CaseHarness {
 
 const ORIGIN = "http://dashboard.test";
 
-export async function sandboxControl(path: string, body?: unknown, method = "POST") {
-  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
   const sql = connectAsOwner();
   const { app, close } = await createApp(dashboardEnv());
@@ -69,10 +58,10 @@ export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
     companies.push(companyId);
     await sql`insert into public.companies (company_id, title) values (${companyId}, ${`Test ${prefix}`})`;
     await sql`insert into public.company_settings (company_id, experience_id) values (${companyId}, 'exp_test')`;
-    await sandboxControl("/fixtures", {
+    await sandboxControl("POST", "/fixtures", {
       access: [{ user_id: userId, resource_id: companyId, access_level: "admin" }],
     });
-    const { token } = await sandboxControl("/user-token", {
+    const { token } = await sandboxControl("POST", "/user-token", {
       user_id: userId,
       app_id: stackVar("WHOP_APP_ID"),
     });

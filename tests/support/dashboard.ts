@@ -1,24 +1,13 @@
 // Signing in to the dashboard the way Whop does: a user token from the sandbox (which plays Whop's
 // proxy and JWKS), for a user the sandbox knows as an admin of the company.
-import { stackVar } from "./stack.ts";
-
-async function sandboxControl(path: string, body: unknown) {
-  const response = await fetch(`${stackVar("WHOP_SANDBOX_URL")}/_sandbox${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`sandbox ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+import { sandboxControl, stackVar } from "./stack.ts";
 
 export async function grantAccess(
   userId: string,
   companyId: string,
   level: "admin" | "customer" | "no_access" = "admin",
 ) {
-  await sandboxControl("/fixtures", {
+  await sandboxControl("POST", "/fixtures", {
     access: [{ user_id: userId, resource_id: companyId, access_level: level }],
   });
 }
@@ -34,7 +23,7 @@ export interface TokenOptions {
 }
 
 export async function userToken(userId: string, options: TokenOptions = {}): Promise<string> {
-  const { token } = await sandboxControl("/user-token", {
+  const { token } = await sandboxControl("POST", "/user-token", {
     user_id: userId,
     app_id: stackVar("WHOP_APP_ID"),
     ...options,

@@ -1,7 +1,7 @@
 // Drives the dispatch-notifications function in-process (its real app, the real test database,
 // the running Whop sandbox), and the sandbox's control API.
 import { createApp } from "../../supabase/functions/dispatch-notifications/app.ts";
-import { connectAsOwner, stack, stackVar } from "./stack.ts";
+import { connectAsOwner, sandboxControl, stack, stackVar } from "./stack.ts";
 
 export type Sql = ReturnType<typeof connectAsOwner>;
 const CRON_SECRET = "test-cron-secret";
@@ -65,25 +65,14 @@ export interface SandboxCall {
   fault_id: string | null;
 }
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 export const sandbox = {
   calls: async (path?: string): Promise<SandboxCall[]> =>
-    (await control("GET", `/calls${path ? `?path=${encodeURIComponent(path)}` : ""}`)).calls,
-  fault: (fault: Record<string, unknown>) => control("POST", "/faults", fault),
-  clearFaults: () => control("DELETE", "/faults"),
-  fixtures: (fixtures: Record<string, unknown>) => control("POST", "/fixtures", fixtures),
-  settings: (settings: Record<string, unknown>) => control("PUT", "/settings", settings),
-  state: () => control("GET", "/state"),
+    (await sandboxControl("GET", `/calls${path ? `?path=${encodeURIComponent(path)}` : ""}`)).calls,
+  fault: (fault: Record<string, unknown>) => sandboxControl("POST", "/faults", fault),
+  clearFaults: () => sandboxControl("DELETE", "/faults"),
+  fixtures: (fixtures: Record<string, unknown>) => sandboxControl("POST", "/fixtures", fixtures),
+  settings: (settings: Record<string, unknown>) => sandboxControl("PUT", "/settings", settings),
+  state: () => sandboxControl("GET", "/state"),
   membership: async (id: string) => {
     const response = await fetch(`${stack.sandboxUrl}/api/v1/memberships/${id}`, {
       headers: { authorization: `Bearer ${stackVar("WHOP_API_KEY")}` },

@@ -26,6 +26,18 @@ export const stack = {
   },
 };
 
+/** Calls the stack's Whop sandbox control API (`/_sandbox<path>`); a non-2xx answer throws its message. */
+export async function sandboxControl(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.sandboxUrl}/_sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
 /** A short-lived superuser connection for checking what is in the database. Close it with `end()`. */
 export function connectAsOwner() {
   return postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
