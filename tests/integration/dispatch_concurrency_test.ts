@@ -97,7 +97,8 @@ async function killedMidBatch() {
     const whop = onceOnlyClient(
       createWhopClient({ baseUrl: `${stack.sandboxUrl}/api/v1`, apiKey: stackVar("WHOP_API_KEY") }),
       { job_id: incentiveJob, attempts: Number(claimed.attempts) },
-      sqlLedger(sql, "doomed", t0),
+      sqlLedger(sql, "doomed", t0, 60),
+      { maxAttempts: 5 },
     );
     const reached = await whop.addFreeDays(
       { membershipId: job.membership_id, days: 3 },

@@ -1,7 +1,8 @@
 // Exactly once without Whop's idempotency: the sandbox ignores Idempotency-Key (as Whop may) and
 // the first call takes effect but its answer is lost (a timeout after the effect, or a 503). The
 // retry checks Whop first: the member gets the free days once and one DM; a call that did not take
-// effect is made again; a check that cannot be made holds the retry back instead of calling blind.
+// effect is made again; a check that cannot be made holds the retry back instead of calling blind;
+// an effect that landed ends `sent` even when the checks fail until the attempts have run out.
 import assert from "node:assert/strict";
 import { connectAsOwner } from "../support/stack.ts";
 import {
@@ -165,14 +166,7 @@ Deno.test("free days: a 503 that did not take effect is called again; a failed c
   });
 });
 
-async function messagesTo(userId: string) {
-  const state = await sandbox.state();
-  const channels = new Set(
-    state.dm_channels.filter((c: { user_ids: string[] }) => c.user_ids.includes(userId))
-      .map((c: { channel: { id: string } }) => c.channel.id),
-  );
-  return state.messages.filter((m: { channel_id: string }) => channels.has(m.channel_id));
-}
+const messagesTo = sandbox.messagesTo;
 
 Deno.test("DM: the first send times out after Whop stored it; the member gets exactly one DM", async () => {
   await withStack(async (sql) => {
@@ -215,5 +209,76 @@ Deno.test("DM: a 503 that stored nothing is sent again, once", async () => {
     assert.equal(done.observed_before?.confirmed, undefined);
     assert.equal((await messagesTo(user_id)).length, 1, "exactly one DM");
     assert.equal((await callsAfter(seq, "POST", MESSAGES)).length, 2);
+  });
+});
+
+// Delivered, never dead (issue 11): the call times out after Whop applied it, and the checks of the
+// retries then meet a 429 and a 503, so the attempts run out before any check answers. The job is
+// not called dead: the attempts after the limit only check, and it ends `sent`, the effect once.
+const LAST_CHANCE = { ...ENV, DISPATCH_MAX_ATTEMPTS: "3" };
+
+Deno.test("free days: timed out after taking effect, then the checks meet 429 and 503: sent, not dead; the days once", async () => {
+  await withStack(async (sql) => {
+    const t0 = new Date(Date.now() + 9 * 3600_000);
+    const { jobId, membershipId } = await oneJob(sql, "incentive", t0);
+    const before = await periodEnd(membershipId);
+    const seq = await lastSeq();
+    const membership = `/api/v1/memberships/${membershipId}`;
+    await sandbox.fault({
+      method: "POST",
+      path: `${membership}/add_free_days`,
+      after_effect: true,
+      latency_ms: 1500,
+      times: 1,
+    });
+    await withDispatchApp(async (dispatch) => {
+      assert.equal((await dispatch(t0)).retried, 1);
+      await sandbox.fault({ method: "GET", path: membership, status: 429, retry_after_seconds: 5, times: 1 });
+      assert.equal((await dispatch((await jobRow(sql, jobId)).scheduled_for)).retried, 1);
+      await sandbox.fault({ method: "GET", path: membership, status: 503, times: 1 });
+      const last = await dispatch((await jobRow(sql, jobId)).scheduled_for);
+      assert.deepEqual(
+        [last.retried, last.dead],
+        [1, 0],
+        `the last attempt allowed is not dead: ${JSON.stringify(last)}`,
+      );
+      const checked = await dispatch((await jobRow(sql, jobId)).scheduled_for);
+      assert.equal(checked.sent, 1, JSON.stringify(checked));
+    }, LAST_CHANCE);
+    const done = await jobRow(sql, jobId);
+    assert.equal(done.status, "sent");
+    assert.equal(done.observed_before?.confirmed?.by, "membership");
+    assert.deepEqual(await attempts(sql, jobId), ["retry:null", "retry:429", "retry:503", "sent:200"]);
+    assert.equal((await periodEnd(membershipId) - before) / DAY_MS, 3, "three days, once");
+    assert.equal((await callsAfter(seq, "POST", "/api/v1/memberships/*/add_free_days", 1)).length, 1);
+  });
+});
+
+Deno.test("DM: timed out after Whop stored it, then the checks meet 429 and 503: sent, not dead; one DM", async () => {
+  await withStack(async (sql) => {
+    const t0 = new Date(Date.now() + 10 * 3600_000);
+    const { jobId, user_id } = await oneJob(sql, "dm", t0);
+    const seq = await lastSeq();
+    await sandbox.fault({ method: "POST", path: MESSAGES, after_effect: true, latency_ms: 1500, times: 1 });
+    await withDispatchApp(async (dispatch) => {
+      assert.equal((await dispatch(t0)).retried, 1);
+      await sandbox.fault({ method: "GET", path: MESSAGES, status: 429, retry_after_seconds: 5, times: 1 });
+      assert.equal((await dispatch((await jobRow(sql, jobId)).scheduled_for)).retried, 1);
+      await sandbox.fault({ method: "POST", path: "/api/v1/dm_channels", status: 503, times: 1 });
+      const last = await dispatch((await jobRow(sql, jobId)).scheduled_for);
+      assert.deepEqual(
+        [last.retried, last.dead],
+        [1, 0],
+        `the last attempt allowed is not dead: ${JSON.stringify(last)}`,
+      );
+      const checked = await dispatch((await jobRow(sql, jobId)).scheduled_for);
+      assert.equal(checked.sent, 1, JSON.stringify(checked));
+    }, LAST_CHANCE);
+    const done = await jobRow(sql, jobId);
+    assert.equal(done.status, "sent");
+    assert.equal(done.observed_before?.confirmed?.by, "channel");
+    assert.deepEqual(await attempts(sql, jobId), ["retry:null", "retry:429", "retry:503", "sent:200"]);
+    assert.equal((await messagesTo(user_id)).length, 1, "exactly one DM");
+    assert.equal((await callsAfter(seq, "POST", MESSAGES, 1)).length, 1, "sent once");
   });
 });

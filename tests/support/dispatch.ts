@@ -23,26 +23,33 @@ export function dispatchEnv(overrides: Record<string, string> = {}) {
 
 export type Counts = Record<string, number>;
 
+/** `dispatch` runs a round and answers its counts (anything but 200 throws); `request` answers the
+ * round's raw response. */
 export async function withDispatchApp(
-  fn: (dispatch: (now?: Date) => Promise<Counts>) => Promise<void>,
+  fn: (
+    dispatch: (now?: Date) => Promise<Counts>,
+    request: (now?: Date) => Promise<Response>,
+  ) => Promise<void>,
   overrides: Record<string, string> = {},
 ) {
   const { app, close } = await createApp(dispatchEnv(overrides));
+  const request = (now?: Date) =>
+    Promise.resolve(app.fetch(
+      new Request("http://functions/dispatch-notifications", {
+        method: "POST",
+        headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "application/json" },
+        body: JSON.stringify(now ? { now: now.toISOString() } : {}),
+      }),
+    ));
   try {
     await fn(async (now) => {
-      const response = await app.fetch(
-        new Request("http://functions/dispatch-notifications", {
-          method: "POST",
-          headers: { authorization: `Bearer ${CRON_SECRET}`, "content-type": "application/json" },
-          body: JSON.stringify(now ? { now: now.toISOString() } : {}),
-        }),
-      );
+      const response = await request(now);
       const body = await response.json();
       if (response.status !== 200) {
         throw new Error(`dispatch answered ${response.status}: ${JSON.stringify(body)}`);
       }
       return body;
-    });
+    }, request);
   } finally {
     await close();
   }
@@ -69,10 +76,21 @@ export const sandbox = {
   calls: async (path?: string): Promise<SandboxCall[]> =>
     (await sandboxControl("GET", `/calls${path ? `?path=${encodeURIComponent(path)}` : ""}`)).calls,
   fault: (fault: Record<string, unknown>) => sandboxControl("POST", "/faults", fault),
+  /** Faults still armed (one with `times` is gone once its last call has arrived). */
+  faults: async (): Promise<{ id: string }[]> => (await sandboxControl("GET", "/faults")).faults,
   clearFaults: () => sandboxControl("DELETE", "/faults"),
   fixtures: (fixtures: Record<string, unknown>) => sandboxControl("POST", "/fixtures", fixtures),
   settings: (settings: Record<string, unknown>) => sandboxControl("PUT", "/settings", settings),
   state: () => sandboxControl("GET", "/state"),
+  /** The DMs the sandbox stored for `userId` (in any channel with them), from its state. */
+  messagesTo: async (userId: string): Promise<{ channel_id: string }[]> => {
+    const state = await sandboxControl("GET", "/state");
+    const channels = new Set(
+      state.dm_channels.filter((c: { user_ids: string[] }) => c.user_ids.includes(userId))
+        .map((c: { channel: { id: string } }) => c.channel.id),
+    );
+    return state.messages.filter((m: { channel_id: string }) => channels.has(m.channel_id));
+  },
   membership: async (id: string) => {
     const response = await fetch(`${stack.sandboxUrl}/api/v1/memberships/${id}`, {
       headers: { authorization: `Bearer ${stackVar("WHOP_API_KEY")}` },

@@ -1,21 +1,27 @@
 // The checks made before a call whose earlier outcome was unknown (unknown_outcome.ts), against a
 // sandbox that ignores Idempotency-Key and a ledger kept in memory: free days are compared with the
-// membership read before the first grant, a DM is looked for in the channel, a push is resent once.
+// membership read before the first grant, a DM is looked for in the channel, a push is resent once;
+// nothing is called without the lease; an outcome nobody could check yet is never dead for want of
+// attempts: the attempts past the limit only check.
 import assert from "node:assert/strict";
 import { createWhopClient, type WhopCallOutcome } from "../../supabase/functions/_shared/whop/client.ts";
 import {
   daysAdded,
+  decideAttempt,
   type FreeDaysObservation,
   type JobLedger,
   type Observed,
   onceOnlyClient,
+  outcomeUnresolved,
   parseTime,
   settledDecision,
 } from "../../supabase/functions/dispatch-notifications/unknown_outcome.ts";
+import type { RetryPolicy } from "../../supabase/functions/dispatch-notifications/retry_policy.ts";
 import { serveSandbox } from "../support/sandbox_server.ts";
 
 const API_KEY = "sk_test_unknownOutcome_0123456789";
 const DAY_MS = 86_400_000;
+const POLICY: RetryPolicy = { maxAttempts: 3, baseSeconds: 10, maxBackoffSeconds: 3600 };
 
 interface Harness {
   /** The guarded client for attempt `attempts` of job 1, with `unknownAttempts` behind it. */
@@ -47,11 +53,12 @@ async function withHarness(body: (h: Harness) => Promise<void>) {
         state.observed = structuredClone(observed);
         return Promise.resolve(true);
       },
+      hold: () => Promise.resolve(state.leaseHeld),
     };
     await body({
       client: (attempts, unknownAttempts = 0) => {
         unknown = unknownAttempts;
-        return onceOnlyClient(whop, { job_id: 1, attempts }, ledger);
+        return onceOnlyClient(whop, { job_id: 1, attempts }, ledger, { maxAttempts: POLICY.maxAttempts });
       },
       ledger: state,
       fault: async (fault) => void await control("POST", "/faults", fault),
@@ -143,12 +150,89 @@ Deno.test("free days: nothing to compare after an unknown outcome ends the job d
   });
 });
 
-Deno.test("free days: the lease lost before the first grant means no call", async () => {
+Deno.test("the lease lost before a call means no call, for every channel, and nothing to record", async () => {
   await withHarness(async (h) => {
     h.ledger.leaseHeld = false;
-    const outcome = await h.client(1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
-    assert.equal(outcome.ok === false && outcome.kind === "transient" && outcome.notSent, true);
+    const grant = await h.client(1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
+    assert.equal(grant.ok === false && grant.kind === "transient" && grant.notSent, true);
+    assert.equal(settled(grant), "lease_lost");
+    const push = { experienceId: "exp_1", userIds: ["user_1"], title: "t", content: "c" };
+    assert.equal(settled(await h.client(1).sendPushNotification(push, "job:1")), "lease_lost");
+    const dm = { userId: "user_1", companyId: "biz_1", content: "Hi" };
+    assert.equal(settled(await h.client(1).sendDirectMessage(dm, "job:1")), "lease_lost");
     assert.equal(await h.calls("POST", ADD), 0);
+    assert.equal(await h.calls("POST", "/api/v1/notifications"), 0);
+    assert.equal(await h.calls("POST", "/api/v1/messages"), 0);
+  });
+});
+
+Deno.test("free days: a timed-out grant that landed, then checks answered 429 and 503: never dead, sent once checked", async () => {
+  await withHarness(async (h) => {
+    const start = await h.periodEnd();
+    const at = new Date("2030-01-01T00:00:00Z");
+    const grant = (attempts: number, unknown: number) =>
+      h.client(attempts, unknown).addFreeDays({ membershipId: "mem_1", days: 3 }, "incentive:c1");
+    await h.fault({ method: "POST", path: ADD, after_effect: true, latency_ms: 500, times: 1 });
+    const first = await grant(1, 0);
+    assert.equal(outcomeUnresolved(first), true, "a timeout after a grant call is unresolved");
+    assert.equal(decideAttempt(first, 1, POLICY, at).outcome, "retry");
+
+    await h.fault({ method: "GET", path: "/api/v1/memberships/mem_1", status: 429, times: 1 });
+    const limited = await grant(2, 1);
+    assert.equal(outcomeUnresolved(limited), true, "a check refused by a 429 leaves it unresolved");
+    assert.equal(decideAttempt(limited, 2, POLICY, at).outcome, "retry");
+
+    await h.fault({ method: "GET", path: "/api/v1/memberships/mem_1", status: 503, times: 1 });
+    const failed = await grant(3, 1);
+    const last = decideAttempt(failed, 3, POLICY, at);
+    assert.equal(last.outcome, "retry", "the last attempt allowed, still unresolved: not dead");
+
+    const checked = await grant(4, 1);
+    assert.equal(checked.ok, true);
+    assert.equal(decideAttempt(checked, 4, POLICY, at).outcome, "sent");
+    assert.equal((await h.periodEnd() - start) / DAY_MS, 3, "the days, once");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await h.calls("POST", ADD), 1, "past the attempts allowed, only checked");
+  });
+});
+
+Deno.test("past the attempts allowed an attempt only checks: no effect shown ends it dead without a call", async () => {
+  await withHarness(async (h) => {
+    await h.fault({ method: "POST", path: ADD, status: 503, times: 1 });
+    assert.equal((await h.client(3).addFreeDays({ membershipId: "mem_1", days: 3 }, "k")).ok, false);
+    const checked = await h.client(4, 1).addFreeDays({ membershipId: "mem_1", days: 3 }, "k");
+    const decision = settledDecision(checked);
+    assert.equal(decision?.outcome, "dead");
+    assert.match(decision?.outcome === "dead" ? decision.error : "", /none of them took effect/);
+    assert.equal(await h.calls("POST", ADD), 1, "not granted again after the limit");
+
+    const dm = { userId: "user_1", companyId: "biz_1", content: "Hi" };
+    await h.fault({ method: "POST", path: "/api/v1/messages", status: 503, times: 1 });
+    assert.equal((await h.client(3).sendDirectMessage(dm, "job:1")).ok, false);
+    assert.equal(settled(await h.client(4, 1).sendDirectMessage(dm, "job:1")), "dead");
+    assert.equal(await h.calls("POST", "/api/v1/messages"), 1);
+    assert.equal(h.messages(), 0);
+  });
+});
+
+Deno.test("decideAttempt: an unresolved outcome gets as many checks again, then dead saying it may have been delivered", async () => {
+  await withHarness(async (h) => {
+    const at = new Date("2030-01-01T00:00:00Z");
+    const dm = { userId: "user_1", companyId: "biz_1", content: "Hi" };
+    await h.fault({ method: "POST", path: "/api/v1/messages", status: 503, times: 1 });
+    assert.equal((await h.client(1).sendDirectMessage(dm, "job:1")).ok, false);
+    await h.fault({ method: "GET", path: "/api/v1/messages", status: 500, times: 1 });
+    const unread = await h.client(6, 5).sendDirectMessage(dm, "job:1");
+    assert.equal(outcomeUnresolved(unread), true);
+    const decision = decideAttempt(unread, 6, POLICY, at);
+    assert.equal(decision.outcome, "dead");
+    assert.match(decision.outcome === "dead" ? decision.error : "", /may have been delivered/);
+    // A push cannot be checked: its limit is the retry policy's (and the resend-once rule).
+    await h.fault({ path: "/api/v1/notifications", status: 503, times: 1 });
+    const push = { experienceId: "exp_1", userIds: ["user_1"], title: "t", content: "c" };
+    const pushed = await h.client(3).sendPushNotification(push, "job:2");
+    assert.equal(outcomeUnresolved(pushed), false);
+    assert.equal(decideAttempt(pushed, 3, POLICY, at).outcome, "dead");
   });
 });
 

@@ -1,11 +1,12 @@
 // The dispatch-notifications function's Hono app (ARCHITECTURE section 7). Called every minute by
 // pg_cron (production) or the local stack runner, with `Authorization: Bearer $CRON_SECRET`; runs
-// one bounded dispatch round and answers its counts.
+// one bounded dispatch round and answers its counts; 503 when its database fails mid-round.
 import { ConfigError, type EnvReader, readAppEnv } from "../_shared/config.ts";
 import { loadKeyRing } from "../_shared/crypto/pii.ts";
 import { requireBearer } from "../_shared/bearer.ts";
 import { createFunctionApp } from "../_shared/function_app.ts";
-import { badRequest } from "../_shared/http.ts";
+import { badRequest, HttpError, serviceUnavailable } from "../_shared/http.ts";
+import { log } from "../_shared/log.ts";
 import { createWhopClient } from "../_shared/whop/client.ts";
 import { type DispatchOptions, dispatchRound } from "./dispatcher.ts";
 import { envFlagOverride } from "../_shared/flag_env.ts";
@@ -33,11 +34,12 @@ export async function createApp(env: EnvReader = Deno.env) {
   ]);
   const appEnv = readAppEnv(env);
   const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
+  const timeoutMs = positiveNumber(env, "WHOP_TIMEOUT_MS", 10_000);
   const whop = createWhopClient({
     baseUrl: config.WHOP_API_BASE_URL,
     apiKey: config.WHOP_API_KEY,
     appId: env.get("WHOP_APP_ID"),
-    timeoutMs: positiveNumber(env, "WHOP_TIMEOUT_MS", 10_000),
+    timeoutMs,
   });
   const options: DispatchOptions = {
     batchSize: positiveNumber(env, "DISPATCH_BATCH_SIZE", 100),
@@ -52,6 +54,13 @@ export async function createApp(env: EnvReader = Deno.env) {
     breakerThreshold: positiveNumber(env, "DISPATCH_BREAKER_THRESHOLD", 5),
     breakerCooloffSeconds: positiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
   };
+  // A call that may act starts with a whole lease ahead of it: the call and its recording must fit.
+  if (options.leaseSeconds * 1000 < 2 * timeoutMs) {
+    throw new ConfigError(
+      `DISPATCH_LEASE_SECONDS (${options.leaseSeconds}) must be at least twice WHOP_TIMEOUT_MS ` +
+        `(${timeoutMs} ms): a job's lease has to outlast the Whop call it covers and its recording.`,
+    );
+  }
   // An environment variable can only force the scheduler off (ARCHITECTURE section 6).
   const schedulerAllowed = envFlagOverride(env, "SCHEDULER_ENABLED") !== "forced_off";
 
@@ -73,9 +82,35 @@ export async function createApp(env: EnvReader = Deno.env) {
       linkSigningKey: config.LINK_SIGNING_KEY,
       dashboardUrl: config.DASHBOARD_URL,
       now: () => now ?? new Date(),
-    }, { ...options, now });
+    }, { ...options, now }).catch(roundFailure);
     return c.json({ ...counts, duration_ms: Math.round(performance.now() - started) });
   });
 
   return { app, close };
+}
+
+/**
+ * A round its database stopped (unreachable, connection lost, shutting down, out of resources)
+ * answers 503 so the caller runs it again later. Nothing is lost: a job whose outcome was not
+ * recorded is still claimed, and is claimed again once its lease runs out; a call that may have
+ * reached Whop is checked there first (unknown_outcome.ts). Anything else stays a 500.
+ */
+function roundFailure(error: unknown): never {
+  if (!(error instanceof HttpError) && databaseUnavailable(error)) {
+    log.warn("dispatch round stopped: database unavailable", { error });
+    throw serviceUnavailable(
+      "The database is unavailable; the round stopped and its jobs go out in a later round.",
+    );
+  }
+  throw error;
+}
+
+/** postgres.js gives connection problems a code of its own (CONNECTION_CLOSED, CONNECT_TIMEOUT,
+ * ECONNREFUSED, ...) and server errors their SQLSTATE: 08 connection, 53 resources, 57 operator
+ * intervention (shutdown, statement timeout), 40 rollback (serialization, deadlock). */
+function databaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || code === "") return false;
+  if (!/^[0-9A-Z]{5}$/.test(code)) return true;
+  return /^(08|53|57|40)/.test(code);
 }

@@ -1,14 +1,21 @@
 // One dispatch round: claim due jobs in batches, send them a few at a time, record each outcome,
-// and respect the per-channel circuit breaker. Bounded by batch size and wall time so one
-// invocation always finishes well inside the edge runtime's limits; whatever is left is due for
-// the next round (a minute later from pg_cron, seconds later from the local stack runner).
+// and respect the per-channel circuit breaker. Bounded by wall time: after DISPATCH_MAX_SECONDS no
+// batch is claimed and no job is started (claimed jobs not started yet are handed back, due at
+// once), so a round ends within one job's calls of its budget however slow Whop is; whatever is
+// left is due for the next round (a minute later from pg_cron, seconds later from the local stack
+// runner). Each claim keeps its jobs' leases while it works (batch_leases.ts) and calls Whop for a
+// job only while that job's lease is the claim's, so no job is sent by two dispatchers; a
+// completion the database refuses (the job is someone else's by then) is counted as `lease_lost`,
+// never as what it would have been.
 import type { Sql } from "../_shared/db.ts";
 import { log } from "../_shared/log.ts";
 import type { WhopCallOutcome } from "../_shared/whop/client.ts";
+import { type BatchLeases, keepLeases } from "./batch_leases.ts";
+import { type BreakerAnswer, breakerAnswer, type ChannelBreaker, channelBreaker } from "./breaker.ts";
 import { ensureDestinations } from "./destinations.ts";
-import { decide, type RetryPolicy } from "./retry_policy.ts";
+import type { RetryPolicy } from "./retry_policy.ts";
 import { type ClaimedJob, type SendDeps, sendJob } from "./send_job.ts";
-import { onceOnlyClient, settledDecision, sqlLedger } from "./unknown_outcome.ts";
+import { decideAttempt, type JobLedger, onceOnlyClient, sqlLedger } from "./unknown_outcome.ts";
 
 export interface DispatchOptions {
   batchSize: number;
@@ -22,8 +29,23 @@ export interface DispatchOptions {
   now?: Date;
 }
 
+/**
+ * What became of the round's claimed jobs (each ends in exactly one of sent, retried, failed, dead,
+ * deferred, released, lease_lost) and of the due jobs it decided without sending (suppressed,
+ * skipped, cancelled).
+ */
 export type DispatchCounts = Record<
-  "claimed" | "sent" | "retried" | "failed" | "dead" | "deferred" | "suppressed" | "skipped" | "cancelled",
+  | "claimed"
+  | "sent"
+  | "retried"
+  | "failed"
+  | "dead"
+  | "deferred"
+  | "released"
+  | "lease_lost"
+  | "suppressed"
+  | "skipped"
+  | "cancelled",
   number
 >;
 
@@ -31,14 +53,22 @@ interface ClaimRow extends ClaimedJob {
   status: "claimed" | "suppressed" | "skipped" | "cancelled";
 }
 
+/** A channel's share of a batch, as its workers see the breaker. */
+interface ChannelRun {
+  channel: string;
+  breaker: ChannelBreaker;
+  /** Known closed with no failure counted: a success then has nothing to reset (no round trip). */
+  clean: boolean;
+  /** This worker holds the channel's probe: every answer is recorded. */
+  probing: boolean;
+}
+
 export async function dispatchRound(
   sql: Sql,
   deps: SendDeps,
   options: DispatchOptions,
 ): Promise<DispatchCounts> {
-  const worker = `dispatch-${crypto.randomUUID().slice(0, 8)}`;
-  // Before repeating a call whose outcome was unknown, Whop is checked (unknown_outcome.ts).
-  const ledger = sqlLedger(sql, worker, options.now ?? null);
+  const round = `dispatch-${crypto.randomUUID().slice(0, 8)}`;
   const deadline = performance.now() + options.maxSeconds * 1000;
   const counts: DispatchCounts = {
     claimed: 0,
@@ -47,16 +77,24 @@ export async function dispatchRound(
     failed: 0,
     dead: 0,
     deferred: 0,
+    released: 0,
+    lease_lost: 0,
     suppressed: 0,
     skipped: 0,
     cancelled: 0,
   };
   const now = () => options.now ?? new Date();
   const at = options.now ?? null;
+  // The first error (the database gone, in practice) stops every worker; the round then fails with it.
+  let failure: { error: unknown } | null = null;
+  const fail = (error: unknown) => void (failure ??= { error });
+  const working = () => failure === null && performance.now() < deadline;
 
-  while (performance.now() < deadline) {
+  for (let batch = 1; working(); batch++) {
+    // Each claim is a lease holder of its own: a job claimed again, even by this round, is not this claim's.
+    const holder = `${round}.${batch}`;
     const rows = await sql<ClaimRow[]>`
-      select * from public.claim_due_jobs(${worker}, ${options.batchSize}, ${options.leaseSeconds},
+      select * from public.claim_due_jobs(${holder}, ${options.batchSize}, ${options.leaseSeconds},
                                           coalesce(${at}::timestamptz, now()))`;
     if (rows.length === 0) break;
     const claimed: ClaimedJob[] = [];
@@ -71,116 +109,198 @@ export async function dispatchRound(
       } else counts[row.status]++;
     }
     counts.claimed += claimed.length;
-    const nowhere = await ensureDestinations(sql, deps.whop, claimed).catch((error) => {
-      log.warn("could not look up where messages should lead; sending them as they are", { error });
-      return new Set<string>();
-    });
-    for (const job of claimed) job.has_destination = !nowhere.has(job.case_id);
-
-    const byChannel = Map.groupBy(claimed, (job) => job.channel);
-    await Promise.all([...byChannel].map(([channel, jobs]) => sendChannel(channel, jobs)));
+    if (claimed.length > 0) await sendBatch(holder, claimed);
+    if (failure) throw (failure as { error: unknown }).error;
   }
   return counts;
 
-  async function complete(
-    job: ClaimedJob,
-    outcome: string,
-    call: WhopCallOutcome | null,
-    error?: string,
-    retryAt?: Date,
-  ) {
-    await sql`select public.complete_job(${job.job_id}, ${worker}, ${outcome}, ${call?.status ?? null},
-                                         ${call ? Math.round(call.latencyMs) : null}, ${error ?? null},
-                                         ${retryAt ?? null}, coalesce(${at}::timestamptz, now()))`;
-  }
-
-  async function breaker(channel: string) {
-    const [row] = await sql<{ state: string; retry_at: Date | null }[]>`
-      select state, retry_at from public.circuit_breakers where channel = ${channel}`;
-    return row ?? { state: "closed", retry_at: null };
-  }
-
-  /** Sends one channel's share of a batch, behind that channel's breaker. */
-  async function sendChannel(channel: string, jobs: ClaimedJob[]) {
-    const soon = () => new Date(now().getTime() + options.breakerCooloffSeconds * 1000);
-    const defer = async (held: ClaimedJob[], until: Date, why: string) => {
-      for (const job of held) await complete(job, "deferred", null, why, until);
-      counts.deferred += held.length;
-    };
-
-    const state = await breaker(channel);
-    if (state.state === "half_open") {
-      return await defer(jobs, soon(), "circuit breaker: another dispatcher is probing");
-    }
-    if (state.state === "open") {
-      if (state.retry_at && state.retry_at > now()) {
-        return await defer(jobs, state.retry_at, "circuit breaker open");
-      }
-      const [{ probe }] = await sql<{ probe: boolean }[]>`
-        select public.breaker_try_probe(${channel}, coalesce(${at}::timestamptz, now())) as probe`;
-      if (!probe) return await defer(jobs, soon(), "circuit breaker: another dispatcher is probing");
-      // This dispatcher holds the one probe: a single job decides whether the channel works again.
-      const [probeJob, ...rest] = jobs;
-      await sendOne(probeJob);
-      const after = await breaker(channel);
-      if (after.state !== "closed") {
-        return await defer(rest, after.retry_at ?? soon(), "circuit breaker open");
-      }
-      jobs = rest;
-    }
-
-    // Closed: send with bounded concurrency; once the breaker opens, hold back what is left.
-    let openUntil: Date | null = null;
-    const queue = [...jobs];
-    const workers = Array.from({ length: Math.min(options.concurrency, queue.length) }, async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        if (openUntil) await defer([job], openUntil, "circuit breaker open");
-        else openUntil = (await sendOne(job)) ?? openUntil;
-      }
-    });
-    await Promise.all(workers);
-  }
-
-  /** Sends one job, records it, and feeds the breaker; returns until when the breaker is open, if it opened. */
-  async function sendOne(job: ClaimedJob): Promise<Date | null> {
-    let call: WhopCallOutcome;
+  async function sendBatch(holder: string, claimed: ClaimedJob[]) {
+    const ids = claimed.map((job) => job.job_id);
+    const leases: BatchLeases = keepLeases(sql, holder, ids, options.leaseSeconds, at);
+    const ledger: JobLedger = sqlLedger(sql, holder, at, options.leaseSeconds);
+    const unstarted = new Set(ids);
     try {
-      call = await sendJob(job, { ...deps, whop: onceOnlyClient(deps.whop, job, ledger) });
-    } catch (error) {
-      log.error("sending a job failed unexpectedly", { job_id: job.job_id, error });
-      call = {
-        ok: false,
-        kind: "transient",
-        status: null,
-        message: "internal error while sending",
-        latencyMs: 0,
-      };
-    }
-    const decision = settledDecision(call) ?? decide(call, job.attempts, options.retry, now());
-    if (decision.outcome === "sent") {
-      await complete(job, "sent", call);
-      counts.sent++;
-    } else if (decision.outcome === "retry") {
-      await complete(job, "retry", call, decision.error, decision.retryAt);
-      counts.retried++;
-    } else {
-      await complete(job, decision.outcome, call, decision.error);
-      counts[decision.outcome]++;
+      const nowhere = await ensureDestinations(sql, deps.whop, claimed).catch((error) => {
+        log.warn("could not look up where messages should lead; sending them as they are", { error });
+        return new Set<string>();
+      });
+      for (const job of claimed) job.has_destination = !nowhere.has(job.case_id);
+
+      const byChannel = Map.groupBy(claimed, (job) => job.channel);
+      await Promise.all([...byChannel].map(([channel, jobs]) => sendChannel(channel, jobs).catch(fail)));
+      // What the time budget left unstarted goes back to the queue (after a failure, the leases
+      // run out instead: the database may be gone).
+      if (!failure && unstarted.size > 0) await release([...unstarted]);
+    } finally {
+      await leases.stop();
     }
 
-    // Only a failing Whop (5xx, timeouts) trips the breaker; a 429 or a 4xx says nothing about it.
-    if (call.ok) {
-      await sql`select public.breaker_record(${job.channel}, true, ${options.breakerThreshold},
-                                             ${options.breakerCooloffSeconds}, coalesce(${at}::timestamptz, now()))`;
-    } else if (call.kind === "transient") {
-      const [{ state }] = await sql<{ state: string }[]>`
-        select public.breaker_record(${job.channel}, false, ${options.breakerThreshold},
-                                     ${options.breakerCooloffSeconds}, coalesce(${at}::timestamptz, now())) as state`;
-      if (state === "open") {
-        log.warn("circuit breaker open", { channel: job.channel });
-        return new Date(now().getTime() + options.breakerCooloffSeconds * 1000);
+    async function release(jobIds: number[]) {
+      const [{ released }] = await sql<{ released: number }[]>`
+        select private.release_jobs(${holder}, ${jobIds}::bigint[]) as released`;
+      counts.released += released;
+      counts.lease_lost += jobIds.length - released;
+      for (const id of jobIds) leases.done(id);
+    }
+
+    /** Records a claimed job's outcome; false when the database refused it (no longer this claim's). */
+    async function complete(
+      job: ClaimedJob,
+      outcome: string,
+      call: WhopCallOutcome | null,
+      error?: string,
+      retryAt?: Date,
+    ): Promise<boolean> {
+      const [{ recorded }] = await sql<{ recorded: boolean }[]>`
+        select public.complete_job(${job.job_id}, ${holder}, ${outcome}, ${call?.status ?? null},
+                                   ${call ? Math.round(call.latencyMs) : null}, ${error ?? null},
+                                   ${retryAt ?? null}, coalesce(${at}::timestamptz, now())) as recorded`;
+      leases.done(job.job_id);
+      if (!recorded) {
+        log.warn("the job's outcome was not recorded: another dispatcher holds it now", {
+          job_id: job.job_id,
+          outcome,
+        });
+      }
+      return recorded;
+    }
+
+    async function defer(held: ClaimedJob[], until: Date, why: string) {
+      for (const job of held) {
+        unstarted.delete(job.job_id);
+        if (await complete(job, "deferred", null, why, until)) counts.deferred++;
+        else counts.lease_lost++;
       }
     }
-    return null;
+
+    /** Sends one channel's share of the batch, behind that channel's breaker. */
+    async function sendChannel(channel: string, jobs: ClaimedJob[]) {
+      const breaker = channelBreaker(sql, channel, {
+        threshold: options.breakerThreshold,
+        cooloffSeconds: options.breakerCooloffSeconds,
+        probeLeaseSeconds: options.leaseSeconds,
+        at,
+      });
+      const soon = () => new Date(now().getTime() + options.breakerCooloffSeconds * 1000);
+      const state = await breaker.read();
+      const run: ChannelRun = {
+        channel,
+        breaker,
+        clean: state.state === "closed" && state.consecutive_failures === 0,
+        probing: false,
+      };
+      const queue = [...jobs];
+
+      if (state.state !== "closed") {
+        if (!(await breaker.tryProbe(holder))) {
+          const waiting = state.state === "open" && state.retry_at !== null && state.retry_at > now();
+          return waiting
+            ? await defer(queue, state.retry_at!, "circuit breaker open")
+            : await defer(queue, soon(), "circuit breaker: another dispatcher is probing");
+        }
+        // This claim holds the channel's one probe: one job at a time until Whop answers one of them.
+        run.probing = true;
+        let answered = false;
+        while (!answered && queue.length > 0 && working()) {
+          answered = (await sendOne(queue.shift()!, run)).answer !== null;
+        }
+        run.probing = false;
+        if (!answered) await breaker.record("unanswered", { holder });
+        if (!working()) return;
+        const after = await breaker.read();
+        if (after.state !== "closed") {
+          const until = after.retry_at !== null && after.retry_at > now() ? after.retry_at : soon();
+          return await defer(queue, until, "circuit breaker open");
+        }
+        run.clean = after.consecutive_failures === 0;
+      }
+
+      // Closed: send with bounded concurrency; once the breaker opens, hold back what is left.
+      let openUntil: Date | null = null;
+      const worker = async () => {
+        for (let job = queue.shift(); job && working(); job = queue.shift()) {
+          if (openUntil) await defer([job], openUntil, "circuit breaker open");
+          else openUntil = (await sendOne(job, run)).openUntil ?? openUntil;
+        }
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(options.concurrency, queue.length) }, () => worker().catch(fail)),
+      );
+    }
+
+    /**
+     * Sends one job, records it and feeds the breaker. Returns what Whop's answer said about Whop
+     * (null: nothing reached it) and, when this answer opened the breaker, until when it is open.
+     */
+    async function sendOne(
+      job: ClaimedJob,
+      run: ChannelRun,
+    ): Promise<{ answer: BreakerAnswer | null; openUntil: Date | null }> {
+      unstarted.delete(job.job_id);
+      if (!leases.held(job.job_id)) {
+        counts.lease_lost++;
+        leases.done(job.job_id);
+        return { answer: null, openUntil: null };
+      }
+      let call: WhopCallOutcome;
+      let answer: BreakerAnswer | null;
+      try {
+        const whop = onceOnlyClient(deps.whop, job, ledger, { maxAttempts: options.retry.maxAttempts });
+        call = await sendJob(job, { ...deps, whop });
+        answer = breakerAnswer(call);
+      } catch (error) {
+        log.error("sending a job failed unexpectedly", { job_id: job.job_id, error });
+        call = {
+          ok: false,
+          kind: "transient",
+          status: null,
+          message: "internal error while sending",
+          latencyMs: 0,
+        };
+        answer = null;
+      }
+      const decision = decideAttempt(call, job.attempts, options.retry, now());
+      if (decision.outcome === "lease_lost") {
+        counts.lease_lost++;
+        leases.done(job.job_id);
+        return { answer: null, openUntil: null };
+      }
+      const recorded = decision.outcome === "sent"
+        ? await complete(job, "sent", call)
+        : decision.outcome === "retry"
+        ? await complete(job, "retry", call, decision.error, decision.retryAt)
+        : await complete(job, decision.outcome, call, decision.error);
+      if (!recorded) counts.lease_lost++;
+      else counts[decision.outcome === "retry" ? "retried" : decision.outcome]++;
+
+      return { answer, openUntil: await feedBreaker(run, call, answer) };
+    }
+
+    /** Until when the breaker is open, if this answer opened it. */
+    async function feedBreaker(
+      run: ChannelRun,
+      call: WhopCallOutcome,
+      answer: BreakerAnswer | null,
+    ): Promise<Date | null> {
+      if (answer === "reachable") {
+        // Closed with no failure counted: nothing to reset, so no round trip per sent job.
+        if (run.probing || !run.clean) {
+          await run.breaker.record("reachable");
+          run.clean = true;
+        }
+      } else if (answer === "rate_limited") {
+        // Only a probe's 429 moves the breaker (open until the advised time); a job's 429 is its own.
+        if (run.probing && !call.ok && call.kind === "rate_limited") {
+          await run.breaker.record("rate_limited", { retryAfterSeconds: call.retryAfterSeconds });
+        }
+      } else if (answer === "failing") {
+        run.clean = false;
+        if ((await run.breaker.record("failing")) === "open") {
+          log.warn("circuit breaker open", { channel: run.channel });
+          return new Date(now().getTime() + options.breakerCooloffSeconds * 1000);
+        }
+      }
+      return null;
+    }
   }
 }

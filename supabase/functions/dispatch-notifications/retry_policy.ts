@@ -15,7 +15,9 @@ export interface RetryPolicy {
 export type JobDecision =
   | { outcome: "sent" }
   | { outcome: "retry"; retryAt: Date; error: string }
-  | { outcome: "failed" | "dead"; error: string };
+  | { outcome: "failed" | "dead"; error: string }
+  // Nothing was called: the job is no longer this dispatcher's (its lease went to another).
+  | { outcome: "lease_lost" };
 
 export function backoffSeconds(
   policy: RetryPolicy,

@@ -19,6 +19,11 @@
 //   once; if that one is unknown too, the job ends `dead` ("push not resent: …"; the dashboard shows
 //   "Gave up" with that reason), so a member is never notified three times. It is not counted as
 //   delivered (attribution and the grant a delivered message releases count confirmed deliveries).
+// Until a check has answered, a free-days or DM job whose effect may have landed is never `dead` for
+// want of attempts (decideAttempt): when DISPATCH_MAX_ATTEMPTS run out with the outcome unresolved
+// (the last call timed out, or the checks met 429s and 5xx), the attempts after it only check, as many
+// again, and end `sent` if Whop shows the effect, `dead` if it shows none. Every call that may act is
+// made only while the job's lease is this dispatcher's (JobLedger.hold, just before the call).
 // Known limit: a request still being processed when the retry checks (slower than the backoff) is
 // not seen yet; the first backoff (30 s by default) is far longer than Whop's answers take.
 import type { Sql } from "../_shared/db.ts";
@@ -31,7 +36,7 @@ import {
   type WhopListedMessage,
 } from "../_shared/whop/client.ts";
 import { permanent } from "../_shared/whop/client_outcome.ts";
-import type { JobDecision } from "./retry_policy.ts";
+import { decide, type JobDecision, type RetryPolicy } from "./retry_policy.ts";
 
 /** What the free-days check compares: the membership as read before the first grant. */
 export interface FreeDaysObservation {
@@ -70,6 +75,9 @@ export interface JobLedger {
   history(jobId: number): Promise<JobHistory>;
   /** False when this worker no longer holds the job's lease: then nothing may be called. */
   record(jobId: number, observed: Observed): Promise<boolean>;
+  /** Renews the job's lease right before a call that may act, so the call fits in it; false when
+   * the job is no longer this worker's (then nothing may be called). */
+  hold(jobId: number): Promise<boolean>;
 }
 
 /** The part of a claimed job this module needs. */
@@ -77,6 +85,13 @@ export interface JobRef {
   job_id: number;
   /** This attempt's number (the claim counted it). */
   attempts: number;
+}
+
+export interface OnceOnlyOptions {
+  /** DISPATCH_MAX_ATTEMPTS: the attempts after it only check whether an earlier one took effect. */
+  maxAttempts: number;
+  /** The real time (Whop's timestamps are real; a dispatch round's `now` may be a test's fixed clock). */
+  wallClock?: () => Date;
 }
 
 /** Whop's clock and ours may differ a little; a message of ours is looked for from this much earlier. */
@@ -87,18 +102,51 @@ export const MIN_PERIOD_SHIFT_MS = 3_600_000;
 export const MAX_MESSAGE_PAGES = 4;
 
 const SETTLED = Symbol("settled decision");
-type Settled = WhopCallOutcome & { [SETTLED]?: JobDecision };
+const UNRESOLVED = Symbol("unresolved outcome");
+type Marked = WhopCallOutcome & { [SETTLED]?: JobDecision; [UNRESOLVED]?: true };
 
 /** A decision the check already made (instead of the retry policy's), if any. */
 export function settledDecision(outcome: WhopCallOutcome): JobDecision | null {
-  return (outcome as Settled)[SETTLED] ?? null;
+  return (outcome as Marked)[SETTLED] ?? null;
+}
+
+/** Whether Whop may have acted on this job and no check has said yes or no yet. */
+export function outcomeUnresolved(outcome: WhopCallOutcome): boolean {
+  return (outcome as Marked)[UNRESOLVED] === true;
 }
 
 function settle(outcome: WhopCallOutcome, decision: JobDecision): WhopCallOutcome {
   return Object.assign({ ...outcome }, { [SETTLED]: decision });
 }
 
-export function sqlLedger(sql: Sql, worker: string, at: Date | null): JobLedger {
+/** Marks a failure after which Whop may have acted and a later attempt can check (free days, DM). */
+function unresolvedIf(condition: boolean, outcome: WhopCallOutcome): WhopCallOutcome {
+  if (!condition || outcome.ok || outcome.kind === "permanent") return outcome;
+  return Object.assign({ ...outcome }, { [UNRESOLVED]: true as const });
+}
+
+/**
+ * What an attempt's outcome means for its job: the check's own decision, else the retry policy's,
+ * except that an unresolved outcome is not `dead` when the attempts run out: the attempts after
+ * DISPATCH_MAX_ATTEMPTS check at Whop (and call nothing), up to as many again; only if every one of
+ * those checks fails too does the job end `dead`, saying it may have been delivered.
+ */
+export function decideAttempt(
+  outcome: WhopCallOutcome,
+  attempt: number,
+  policy: RetryPolicy,
+  now: Date,
+  random?: () => number,
+): JobDecision {
+  const settled = settledDecision(outcome);
+  if (settled) return settled;
+  if (!outcomeUnresolved(outcome)) return decide(outcome, attempt, policy, now, random);
+  const decision = decide(outcome, attempt, { ...policy, maxAttempts: 2 * policy.maxAttempts }, now, random);
+  if (decision.outcome !== "dead") return decision;
+  return { outcome: "dead", error: `outcome still unknown, it may have been delivered: ${decision.error}` };
+}
+
+export function sqlLedger(sql: Sql, worker: string, at: Date | null, leaseSeconds: number): JobLedger {
   return {
     async history(jobId) {
       const [row] = await sql<{ observed_before: Observed | null; unknown_attempts: number }[]>`
@@ -111,21 +159,31 @@ export function sqlLedger(sql: Sql, worker: string, at: Date | null): JobLedger 
                                               coalesce(${at}::timestamptz, now())) as recorded`;
       return recorded;
     },
+    async hold(jobId) {
+      const held = await sql<{ id: string }[]>`
+        select id from private.hold_job_leases(${worker}, array[${jobId}]::bigint[], ${leaseSeconds},
+                                               coalesce(${at}::timestamptz, now())) as held (id)`;
+      return held.length === 1;
+    },
   };
 }
 
 /**
  * The Whop client for one claimed job: addFreeDays, sendDirectMessage and sendPushNotification
- * check Whop before repeating a call whose earlier outcome may have been unknown; every other
- * call is the client's own. `wallClock` is the real time (Whop's timestamps are real; a dispatch
- * round's `now` may be a test's fixed clock).
+ * check Whop before repeating a call whose earlier outcome may have been unknown, and call only
+ * while the job's lease holds; every other call is the client's own.
  */
 export function onceOnlyClient(
   whop: WhopClient,
   job: JobRef,
   ledger: JobLedger,
-  wallClock: () => Date = () => new Date(),
+  options: OnceOnlyOptions,
 ): WhopClient {
+  const wallClock = options.wallClock ?? (() => new Date());
+  // Past the attempts allowed, an attempt only finds out whether an earlier one took effect.
+  const checkOnly = job.attempts > options.maxAttempts;
+  const gaveUp = (what: string) =>
+    `gave up after ${options.maxAttempts} attempts: ${what}, so none of them took effect`;
   let history: Promise<JobHistory> | null = null;
   // A first attempt has nothing behind it: no database read.
   const past = () =>
@@ -157,8 +215,14 @@ export function onceOnlyClient(
   ): Promise<WhopCallOutcome> {
     const { unknownAttempts } = await past();
     const before = (await current()).free_days;
+    const mayHaveLanded = before !== undefined && unknownAttempts > 0;
     const read = await whop.getMembership(input.membershipId);
-    if (!read.ok) return notCalled(read, "could not read the membership before adding free days");
+    if (!read.ok) {
+      return unresolvedIf(
+        mayHaveLanded,
+        notCalled(read, "could not read the membership before adding free days"),
+      );
+    }
     const seen = snapshot(read.body, input.days, wallClock());
     if (before) {
       const verdict = daysAdded(before, seen);
@@ -174,34 +238,52 @@ export function onceOnlyClient(
           error: message,
         });
       }
-    } else if (!(await record({ free_days: seen }))) {
-      return leaseLost(read.latencyMs);
     }
+    if (checkOnly) {
+      return settle(read, { outcome: "dead", error: gaveUp("the membership shows no free days added") });
+    }
+    if (!(await ledger.hold(job.job_id))) return leaseLost(read.latencyMs);
+    if (!before && !(await record({ free_days: seen }))) return leaseLost(read.latencyMs);
     const outcome = await whop.addFreeDays(input, idempotencyKey);
-    return { ...outcome, latencyMs: read.latencyMs + outcome.latencyMs } as WhopCallOutcome;
+    return unresolvedIf(
+      outcomeUnknown(outcome),
+      { ...outcome, latencyMs: read.latencyMs + outcome.latencyMs } as WhopCallOutcome,
+    );
   }
 
   async function sendDirectMessage(
     input: { userId: string; companyId?: string; content: string },
     idempotencyKey: string,
   ): Promise<WhopCallOutcome> {
+    const pending = (await current()).dm;
+    const mayHaveLanded = (pending?.content_sha256.length ?? 0) > 0 && (await past()).unknownAttempts > 0;
     // The channel first: until POST /messages is called nothing reaches the member, and Whop
     // answers an existing channel for the same participants, so opening it again is harmless.
     const channel = await whop.openDmChannel(
       { userId: input.userId, companyId: input.companyId },
       `${idempotencyKey}:channel`,
     );
-    if (!channel.ok) return channel;
+    if (!channel.ok) return unresolvedIf(mayHaveLanded, channel);
     let latencyMs = channel.latencyMs;
-    const pending = (await current()).dm;
     if (pending && pending.content_sha256.length > 0) {
       const found = await findOurMessage(whop, channel.channelId, pending);
-      if ("kind" in found) return notCalled(found, "could not read the DM channel before sending again");
+      if ("kind" in found) {
+        return unresolvedIf(
+          mayHaveLanded,
+          notCalled(found, "could not read the DM channel before sending again"),
+        );
+      }
       latencyMs += found.latencyMs;
       if (found.message) {
         await confirmed("channel", found.message.id);
         return { ok: true, status: 200, body: found.message, latencyMs };
       }
+    }
+    if (checkOnly) {
+      return settle({ ...channel, latencyMs }, {
+        outcome: "dead",
+        error: gaveUp("the DM channel shows none of our messages"),
+      });
     }
     const sha = await sha256(input.content);
     const dm: DmObservation = {
@@ -209,12 +291,15 @@ export function onceOnlyClient(
       first_sent_at: pending?.first_sent_at ?? wallClock().toISOString(),
       content_sha256: [...new Set([...(pending?.content_sha256 ?? []), sha])],
     };
-    if (!(await record({ dm }))) return leaseLost(latencyMs);
+    if (!(await ledger.hold(job.job_id)) || !(await record({ dm }))) return leaseLost(latencyMs);
     const sent = await whop.sendMessage(
       { channelId: channel.channelId, content: input.content },
       `${idempotencyKey}:message`,
     );
-    return { ...sent, latencyMs: latencyMs + sent.latencyMs } as WhopCallOutcome;
+    return unresolvedIf(
+      outcomeUnknown(sent),
+      { ...sent, latencyMs: latencyMs + sent.latencyMs } as WhopCallOutcome,
+    );
   }
 
   async function sendPushNotification(
@@ -227,6 +312,7 @@ export function onceOnlyClient(
     if (unknownAttempts >= 2) {
       return settle(permanent(0, "outcome_unknown", giveUp, 0), { outcome: "dead", error: giveUp });
     }
+    if (!(await ledger.hold(job.job_id))) return leaseLost(0);
     const outcome = await whop.sendPushNotification(input, idempotencyKey);
     if (!outcome.ok && outcomeUnknown(outcome) && unknownAttempts >= 1) {
       return settle(outcome, { outcome: "dead", error: `${giveUp}: ${outcome.message}` });
@@ -243,15 +329,16 @@ function notCalled(read: WhopFailure, what: string): WhopCallOutcome {
   return { ...read, message: `${what}; not called: ${read.message}`, notSent: true };
 }
 
+/** The job went to another dispatcher before the call: nothing called, nothing to record. */
 function leaseLost(latencyMs: number): WhopCallOutcome {
-  return {
+  return settle({
     ok: false,
     kind: "transient",
     status: null,
-    message: "the job's lease ran out before the call; not called",
+    message: "the job's lease went to another dispatcher before the call; not called",
     latencyMs,
     notSent: true,
-  };
+  }, { outcome: "lease_lost" });
 }
 
 export function snapshot(body: unknown, days: number, at: Date): FreeDaysObservation {

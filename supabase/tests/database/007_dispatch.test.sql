@@ -92,12 +92,12 @@ select is((select status from public.claim_due_jobs('w5', 100, 60) where company
 
 -- The breaker.
 update public.circuit_breakers set state = 'closed', consecutive_failures = 0, retry_at = null where channel = 'push';
-select is((select array_agg(public.breaker_record('push', false, 3, 30)) from generate_series(1, 3)), array['closed', 'closed', 'open'],
+select is((select array_agg(public.breaker_record('push', 'failing', 3, 30)) from generate_series(1, 3)), array['closed', 'closed', 'open'],
   'three failures open the breaker');
-select ok(not public.breaker_try_probe('push'), 'no probe before the cool-off');
-select ok(public.breaker_try_probe('push', now() + interval '31 seconds'), 'one probe after it');
-select ok(not public.breaker_try_probe('push', now() + interval '31 seconds'), '... and only one');
-select is(public.breaker_record('push', true), 'closed', 'a successful probe closes it');
+select ok(not public.breaker_try_probe('push', 'w1', 60), 'no probe before the cool-off');
+select ok(public.breaker_try_probe('push', 'w1', 60, now() + interval '31 seconds'), 'one probe after it');
+select ok(not public.breaker_try_probe('push', 'w2', 60, now() + interval '31 seconds'), '... and only one');
+select is(public.breaker_record('push', 'reachable'), 'closed', 'a successful probe closes it');
 
 -- Manual nudge.
 select throws_ok($$select private.create_manual_nudge('biz_disp', (select id from public.recovery_cases where company_id = 'biz_disp'), 'dm', 'user_admin')$$,
