@@ -1,6 +1,7 @@
 // Local stand-in for Supabase's edge runtime gateway (which needs Docker): serves every function in
 // supabase/functions at /functions/v1/<name>/..., passing each function's Hono app the path it sees
-// when deployed (/<name>/...), and the caller's address in x-forwarded-for like the hosted gateway.
+// when deployed (/<name>/...), and the caller's address in x-forwarded-for and cf-connecting-ip like
+// the hosted gateway.
 // Each function keeps its own app and database pool; unlike the hosted runtime they share a process.
 import { Hono } from "hono";
 import { type EnvReader, readPort } from "../../supabase/functions/_shared/config.ts";
@@ -58,7 +59,13 @@ export async function createGateway(env: EnvReader = Deno.env, dir: URL = FUNCTI
     const url = new URL(request.url);
     url.pathname = url.pathname.slice("/functions/v1".length);
     const headers = new Headers(request.headers);
-    if (remoteAddr) headers.set("x-forwarded-for", remoteAddr);
+    // The peer address replaces whatever the client claimed, as Cloudflare does in front of hosted
+    // Supabase for cf-connecting-ip (the whop-webhook function keys its failure limit by it).
+    headers.delete("cf-connecting-ip");
+    if (remoteAddr) {
+      headers.set("x-forwarded-for", remoteAddr);
+      headers.set("cf-connecting-ip", remoteAddr);
+    }
     return fn.app.fetch(
       new Request(url, { method: request.method, headers, body: request.body, redirect: "manual" }),
     );

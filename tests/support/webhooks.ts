@@ -16,8 +16,7 @@ export function webhookEnv(overrides: Record<string, string> = {}) {
     WHOP_WEBHOOK_SECRET: stackVar("WHOP_WEBHOOK_SECRET"),
     ENCRYPTION_KEYS: stackVar("ENCRYPTION_KEYS"),
     APP_ENV: "local",
-    WEBHOOK_RATE_LIMIT_PER_IP: "1000000",
-    WEBHOOK_RATE_LIMIT_PER_COMPANY: "1000000",
+    WEBHOOK_FAILED_VERIFICATIONS_PER_IP: "1000000",
     ...overrides,
   }));
 }
@@ -95,3 +94,36 @@ export function enableEverything(sql: ReturnType<typeof connectAsOwner>) {
 
 export const uniqueCompany = (prefix: string) =>
   `biz_${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+
+/** The whop-webhook function in a process of its own (webhook_function_server.ts) with the test
+ * configuration, on real HTTP. Stop it with `stop()`. */
+export async function startWebhookFunction(overrides: Record<string, string> = {}) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("./webhook_function_server.ts", import.meta.url).pathname],
+    env: Object.fromEntries(webhookEnv(overrides)),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port: number | null = null;
+  while (port === null) {
+    const { done, value } = await lines.read();
+    if (done) throw new Error("the webhook function server exited before listening");
+    text += value;
+    port = Number(/\{"listening":(\d+)\}/.exec(text)?.[1] ?? Number.NaN) || null;
+  }
+  // Keep reading its log lines so the pipe never fills and blocks it.
+  const drained = (async () => {
+    while (!(await lines.read()).done) { /* discard */ }
+  })();
+  return {
+    url: `http://127.0.0.1:${port}/whop-webhook`,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await drained;
+    },
+  };
+}

@@ -5,6 +5,8 @@ import {
   verifyWhopSignature,
 } from "../../supabase/functions/_shared/whop/verify_signature.ts";
 import {
+  hmacSha256,
+  signedBytes,
   signLegacyWebhook,
   signStandardWebhook,
   toBase64,
@@ -347,4 +349,71 @@ Deno.test("random garbage headers never throw and never verify", async () => {
       assert.equal(result.ok, false, `iteration ${i}`);
     }
   }
+});
+
+// Issue 11 item 9: the MAC is over the bytes as sent, so a byte-order mark (or any byte the UTF-8
+// decoder would drop or replace) is part of what is checked.
+const BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+const withBom = (text: string) =>
+  signedBytes("", new Uint8Array([...BOM, ...new TextEncoder().encode(text)]));
+
+Deno.test("a body starting with a byte-order mark verifies on its raw bytes, in both schemes", async () => {
+  const bytes = withBom(STANDARD_BODY);
+  const v1 = await signStandardWebhook({
+    secret: STANDARD_SECRET,
+    id: "msg_test_1",
+    timestamp: T,
+    body: `\uFEFF${STANDARD_BODY}`,
+  });
+  assert.equal((await verifyWhopSignature(standardHeaders(v1), bytes, [STANDARD_SECRET], T)).ok, true);
+  const legacy = await signLegacyWebhook({
+    secret: LEGACY_SECRET,
+    timestamp: T,
+    body: `\uFEFF${LEGACY_BODY}`,
+  });
+  assert.equal(
+    (await verifyWhopSignature(legacyHeaders(legacy), withBom(LEGACY_BODY), [LEGACY_SECRET], T)).ok,
+    true,
+  );
+});
+
+Deno.test("a byte-order mark the signer did not sign makes the signature fail", async () => {
+  // Signed over the text without the mark, sent with it: not what was signed.
+  const v1 = await signStandardWebhook({
+    secret: STANDARD_SECRET,
+    id: "msg_test_1",
+    timestamp: T,
+    body: STANDARD_BODY,
+  });
+  assertFailure(
+    await verifyWhopSignature(standardHeaders(v1), withBom(STANDARD_BODY), [STANDARD_SECRET], T),
+    "bad_signature",
+    "mark added after signing",
+  );
+  // And the other way round: signed with the mark, sent without it.
+  const marked = await signStandardWebhook({
+    secret: STANDARD_SECRET,
+    id: "msg_test_1",
+    timestamp: T,
+    body: `\uFEFF${STANDARD_BODY}`,
+  });
+  assertFailure(
+    await verifyWhopSignature(standardHeaders(marked), STANDARD_BODY, [STANDARD_SECRET], T),
+    "bad_signature",
+    "mark removed after signing",
+  );
+});
+
+Deno.test("bytes that are not UTF-8 are verified as they are, not as decoded text", async () => {
+  const bytes = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]); // {"\xff\xfe"}
+  const mac = await hmacSha256(STANDARD_SECRET, signedBytes(`msg_test_1.${T}.`, bytes));
+  const headers = standardHeaders(`v1,${toBase64(mac)}`);
+  assert.equal((await verifyWhopSignature(headers, bytes, [STANDARD_SECRET], T)).ok, true);
+  // The decoded text (U+FFFD for each bad byte) is other bytes: it must not verify.
+  const decoded = new TextDecoder().decode(bytes);
+  assertFailure(
+    await verifyWhopSignature(headers, decoded, [STANDARD_SECRET], T),
+    "bad_signature",
+    "decoded",
+  );
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   hmacSha256,
   legacySignedContent,
+  signedBytes,
   signLegacyWebhook,
   signStandardWebhook,
   standardSignedContent,
@@ -72,4 +73,16 @@ Deno.test("helpers: signed content strings and encodings", async () => {
   // RFC-style well-known HMAC-SHA256 example.
   assert.equal(toHex(mac), "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
   assert.equal(mac.length, 32);
+});
+
+Deno.test("signedBytes is the signers' string as bytes, with the body's bytes kept as they are", async () => {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const body = encode('\uFEFF{"a":"é"}');
+  assert.deepEqual(
+    signedBytes("msg_1.5.", body),
+    encode(standardSignedContent("msg_1", 5, '\uFEFF{"a":"é"}')),
+  );
+  assert.deepEqual(signedBytes("5.", body), encode(legacySignedContent(5, '\uFEFF{"a":"é"}')));
+  // hmacSha256 gives the same MAC for a string and its UTF-8 bytes.
+  assert.deepEqual(await hmacSha256("key", encode("a.1.b")), await hmacSha256("key", "a.1.b"));
 });

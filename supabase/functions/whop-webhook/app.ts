@@ -1,16 +1,23 @@
 // The whop-webhook function's Hono app (ARCHITECTURE section 7): verify the signature on the raw
-// body, validate and normalise, store with one SQL call, answer fast. 200 stored (also duplicates
-// and unknown types), 401 bad/missing signature, 400 malformed, 413 too large, 429 rate limited,
-// 503 when the event could not be stored (so Whop retries). Never 500 for bad input.
+// body bytes, validate and normalise, store with one SQL call, answer fast. 200 stored (also
+// duplicates and unknown types), 401 bad/missing signature, 400 malformed, 413 too large, 429 only
+// for a source over its limit of failed verifications (guards.ts), 503 when the event could not be
+// stored (so Whop retries). Never 500 for bad input. A delivery that verifies is never refused for rate.
 import { ConfigError, type EnvReader, readAppEnv } from "../_shared/config.ts";
 import { loadKeyRing } from "../_shared/crypto/pii.ts";
 import { createFunctionApp } from "../_shared/function_app.ts";
 import { HttpError, serviceUnavailable } from "../_shared/http.ts";
 import { log } from "../_shared/log.ts";
-import { readBodyLimited } from "../_shared/request_body.ts";
+import { decodeJsonText, readBodyLimited } from "../_shared/request_body.ts";
 import { EnvelopeError, normalizeWebhook } from "../_shared/whop/normalize.ts";
-import { parseWebhookSecrets, verifyWhopSignature } from "../_shared/whop/verify_signature.ts";
-import { createGuards, Rejection } from "./guards.ts";
+import {
+  parseSignatureHeaders,
+  parseWebhookSecrets,
+  type SignatureFailure,
+  verifySignedBody,
+} from "../_shared/whop/verify_signature.ts";
+import { clientAddress } from "./client_address.ts";
+import { createGuards, DEFAULT_FAILED_VERIFICATIONS_PER_MINUTE, Rejection } from "./guards.ts";
 import { eventRow, storeEvent } from "./store_event.ts";
 import { envFlagOverride } from "../_shared/flag_env.ts";
 
@@ -39,41 +46,58 @@ export async function createApp(env: EnvReader = Deno.env) {
   const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
   const maxBodyBytes = positiveInt(env, "WEBHOOK_MAX_BODY_BYTES", 256 * 1024);
   const dbTimeoutMs = positiveInt(env, "WEBHOOK_DB_TIMEOUT_MS", 4000);
-  const guards = createGuards(
-    sql,
-    {
-      perIpPerMinute: positiveInt(env, "WEBHOOK_RATE_LIMIT_PER_IP", 3000),
-      perCompanyPerMinute: positiveInt(env, "WEBHOOK_RATE_LIMIT_PER_COMPANY", 1200),
-    },
-    secrets[0],
-    dbTimeoutMs,
-  );
+  const guards = createGuards(sql, {
+    failedVerificationsPerMinute: positiveInt(
+      env,
+      "WEBHOOK_FAILED_VERIFICATIONS_PER_IP",
+      DEFAULT_FAILED_VERIFICATIONS_PER_MINUTE,
+    ),
+  });
+  // Replaced by the limit above; a deployment may still have them set, which must not stop it.
+  for (const name of ["WEBHOOK_RATE_LIMIT_PER_IP", "WEBHOOK_RATE_LIMIT_PER_COMPANY"]) {
+    if (env.get(name)?.trim()) {
+      log.warn(`${name} is no longer read: signed deliveries are never rate-limited`, {
+        instead: "WEBHOOK_FAILED_VERIFICATIONS_PER_IP",
+      });
+    }
+  }
   // An environment variable can only force processing off (ARCHITECTURE section 6).
   const processingAllowed = envFlagOverride(env, "WEBHOOK_PROCESSING_ENABLED") !== "forced_off";
 
   app.post("/", async (c) => {
     try {
-      const ip = c.req.header("x-forwarded-for")?.split(",")[0].trim() || "unknown";
-      await database(guards.limitIp(ip));
-
+      // Verification first, on every request and before anything else is done with it: the headers
+      // (a missing, malformed or stale signature fails before the body is even read), then one HMAC
+      // over the body's bytes as received.
+      const refuse = (reason: SignatureFailure) =>
+        guards.failedVerification(clientAddress(c.req.raw.headers), reason, signatureMessage[reason]);
+      const signed = parseSignatureHeaders(c.req.raw.headers);
+      if (!signed.ok) {
+        // Discarded unread: cheaper for the HTTP server than a body left pending, and the
+        // connection stays usable.
+        await c.req.raw.body?.cancel().catch(() => {});
+        throw refuse(signed.reason);
+      }
       const rawBody = await readBodyLimited(c.req.raw, maxBodyBytes).catch((error) => {
         throw error instanceof HttpError && error.status === 413
           ? new Rejection(413, "payload_too_large", error.message)
           : new Rejection(400, "malformed_json", "The body could not be read.");
       });
-      const signature = await verifyWhopSignature(c.req.raw.headers, rawBody, secrets);
-      if (!signature.ok) throw new Rejection(401, signature.reason, signatureMessage[signature.reason]);
+      const signature = await verifySignedBody(signed, rawBody, secrets);
+      if (!signature.ok) throw refuse(signature.reason);
 
+      const text = decodeJsonText(rawBody);
+      if (text === null) throw new Rejection(400, "malformed_json", "The body is not valid UTF-8.");
       let body: unknown;
       try {
-        body = JSON.parse(rawBody);
+        body = JSON.parse(text);
       } catch {
         throw new Rejection(400, "malformed_json", "The body is not valid JSON.");
       }
       const event = await normalizeWebhook(body, {
         format: signature.format,
         webhookId: signature.webhookId,
-        rawBody,
+        rawBody: text,
         signedAt: signature.timestamp,
       })
         .catch((error) => {
@@ -81,9 +105,9 @@ export async function createApp(env: EnvReader = Deno.env) {
           throw error;
         });
 
-      await database(guards.limitCompany(event.companyId));
+      // The one database round trip of a delivery.
       const result = await database(
-        storeEvent(sql, await eventRow(event, rawBody, ring), processingAllowed, dbTimeoutMs),
+        storeEvent(sql, await eventRow(event, text, ring), processingAllowed, dbTimeoutMs),
       );
       log.info("webhook stored", {
         id: result.id,
@@ -93,12 +117,12 @@ export async function createApp(env: EnvReader = Deno.env) {
       });
       return c.json(result, 200);
     } catch (error) {
-      if (error instanceof Rejection) await guards.recordRejection(error.reason);
+      if (error instanceof Rejection) guards.countRejection(error.reason);
       throw error;
     }
   });
 
-  return { app, close };
+  return { app, close: () => guards.flush().then(close) };
 }
 
 /** A database failure becomes 503 + Retry-After (the event was not stored, Whop will retry),

@@ -1,10 +1,11 @@
 // Verification side of Whop's two webhook signature schemes (WHOP.md 1.1 and 1.2). Every header is
 // untrusted input: anything unexpected becomes a failure reason, never an exception, and MACs are
 // compared as decoded bytes in constant time. Several secrets may be configured so a rotation can
-// overlap: a delivery passes when any well-formed signature entry matches any secret.
+// overlap: a delivery passes when any well-formed signature entry matches any secret. The MAC is
+// computed over the body's raw bytes, as received (a leading byte-order mark included).
 import { timingSafeEqualBytes } from "../constant_time.ts";
 import { decodeBase64, decodeHex } from "../crypto/encoding.ts";
-import { hmacSha256, legacySignedContent, standardSignedContent } from "./webhook_signature.ts";
+import { hmacSha256, signedBytes } from "./webhook_signature.ts";
 
 export type SignatureFailure =
   | "missing_signature"
@@ -27,13 +28,15 @@ const MAX_WEBHOOK_ID_LENGTH = 256;
 const UNIX_SECONDS = /^[0-9]{1,15}$/;
 const HMAC_SHA256_LENGTH = 32;
 
-interface ParsedSignature {
+/** What the headers say, checked before the body is read: which scheme, the signed prefix, the MACs. */
+export interface SignatureHeaders {
   ok: true;
   format: "v1" | "legacy";
   webhookId: string | null;
-  /** The header text as sent: the signed string uses it verbatim. */
-  timestampText: string;
-  signedContent: string;
+  timestamp: number;
+  /** What precedes the body in the signed content (`${id}.${timestamp}.` or `${t}.`), built from the
+   * header text as sent: the signed string uses it verbatim. */
+  signedPrefix: string;
   /** Decoded MACs from the well-formed `v1` entries (at least one). */
   candidates: Uint8Array[];
 }
@@ -47,33 +50,52 @@ export function parseWebhookSecrets(value: string): string[] {
   return value.split(",").map((secret) => secret.trim()).filter((secret) => secret.length > 0);
 }
 
+const encoder = new TextEncoder();
+
+/** Both steps below. `body` is the request body exactly as received; a string stands for its UTF-8
+ * bytes. */
 export async function verifyWhopSignature(
   headers: Headers,
-  rawBody: string,
+  body: Uint8Array | string,
   secrets: string[],
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): Promise<SignatureResult> {
+  const parsed = parseSignatureHeaders(headers, nowSeconds);
+  if (!parsed.ok) return parsed;
+  return await verifySignedBody(parsed, typeof body === "string" ? encoder.encode(body) : body, secrets);
+}
+
+/** Step 1, headers only: a request that is missing, malformed or stale fails here, before its body is
+ * read. The timestamp is public, so rejecting a stale one before computing any MAC leaks nothing. */
+export function parseSignatureHeaders(
+  headers: Headers,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): SignatureHeaders | Failure {
   const standardHeader = headers.get("webhook-signature");
   const legacyHeader = headers.get("x-whop-signature");
   const parsed = standardHeader !== null
-    ? parseStandard(standardHeader, headers, rawBody)
+    ? parseStandard(standardHeader, headers)
     : legacyHeader !== null
-    ? parseLegacy(legacyHeader, rawBody)
+    ? parseLegacy(legacyHeader)
     : fail("missing_signature");
   if (!parsed.ok) return parsed;
+  if (Math.abs(nowSeconds - parsed.timestamp) > SIGNATURE_TOLERANCE_SECONDS) return fail("stale_timestamp");
+  return parsed;
+}
 
-  // The timestamp is public, so rejecting a stale one before computing any MAC leaks nothing.
-  const timestamp = Number(parsed.timestampText);
-  if (Math.abs(nowSeconds - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return fail("stale_timestamp");
-
-  if (!(await matchesAnySecret(parsed.signedContent, parsed.candidates, secrets))) {
-    return fail("bad_signature");
-  }
-  return { ok: true, format: parsed.format, webhookId: parsed.webhookId, timestamp };
+/** Step 2: the MAC over the signed prefix and the body's raw bytes, against every secret. */
+export async function verifySignedBody(
+  parsed: SignatureHeaders,
+  rawBody: Uint8Array,
+  secrets: string[],
+): Promise<SignatureResult> {
+  const content = signedBytes(parsed.signedPrefix, rawBody);
+  if (!(await matchesAnySecret(content, parsed.candidates, secrets))) return fail("bad_signature");
+  return { ok: true, format: parsed.format, webhookId: parsed.webhookId, timestamp: parsed.timestamp };
 }
 
 /** `webhook-signature: v1,<base64> [v1,<base64> ...]` with `webhook-id` and `webhook-timestamp`. */
-function parseStandard(signature: string, headers: Headers, rawBody: string): ParsedSignature | Failure {
+function parseStandard(signature: string, headers: Headers): SignatureHeaders | Failure {
   const webhookId = headers.get("webhook-id");
   const timestampText = headers.get("webhook-timestamp");
   if (webhookId === null || timestampText === null) return fail("missing_signature");
@@ -95,12 +117,18 @@ function parseStandard(signature: string, headers: Headers, rawBody: string): Pa
   }
   if (candidates.length === 0) return fail("malformed_signature");
 
-  const signedContent = standardSignedContent(webhookId, timestampText, rawBody);
-  return { ok: true, format: "v1", webhookId, timestampText, signedContent, candidates };
+  return {
+    ok: true,
+    format: "v1",
+    webhookId,
+    timestamp: Number(timestampText),
+    signedPrefix: `${webhookId}.${timestampText}.`,
+    candidates,
+  };
 }
 
 /** `x-whop-signature: t=<unix>,v1=<hex>[,v1=<hex> ...]`. */
-function parseLegacy(header: string, rawBody: string): ParsedSignature | Failure {
+function parseLegacy(header: string): SignatureHeaders | Failure {
   if (header.length > MAX_SIGNATURE_HEADER_LENGTH) return fail("malformed_signature");
 
   let timestampText: string | null = null;
@@ -123,12 +151,18 @@ function parseLegacy(header: string, rawBody: string): ParsedSignature | Failure
   }
   if (timestampText === null || candidates.length === 0) return fail("malformed_signature");
 
-  const signedContent = legacySignedContent(timestampText, rawBody);
-  return { ok: true, format: "legacy", webhookId: null, timestampText, signedContent, candidates };
+  return {
+    ok: true,
+    format: "legacy",
+    webhookId: null,
+    timestamp: Number(timestampText),
+    signedPrefix: `${timestampText}.`,
+    candidates,
+  };
 }
 
 async function matchesAnySecret(
-  content: string,
+  content: Uint8Array<ArrayBuffer>,
   candidates: Uint8Array[],
   secrets: string[],
 ): Promise<boolean> {

@@ -4,17 +4,31 @@
 
 const encoder = new TextEncoder();
 
-/** HMAC-SHA256 of `message`, keyed with the raw UTF-8 bytes of `keyString` (Whop's convention: the
- * whole secret, `ws_` prefix included, is the key; it is NOT base64-decoded). */
-export async function hmacSha256(keyString: string, message: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(keyString),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+// Imported keys by key string. Importing costs about as much as the MAC itself, and a process only
+// ever uses a handful of keys (its configured secrets); the bound keeps a misuse from growing it.
+const importedKeys = new Map<string, Promise<CryptoKey>>();
+const MAX_IMPORTED_KEYS = 16;
+
+function hmacKey(keyString: string): Promise<CryptoKey> {
+  let key = importedKeys.get(keyString);
+  if (!key) {
+    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
+    const algorithm = { name: "HMAC", hash: "SHA-256" };
+    key = crypto.subtle.importKey("raw", encoder.encode(keyString), algorithm, false, ["sign"]);
+    importedKeys.set(keyString, key);
+  }
+  return key;
+}
+
+/** HMAC-SHA256 of `message` (a string stands for its UTF-8 bytes), keyed with the raw UTF-8 bytes of
+ * `keyString` (Whop's convention: the whole secret, `ws_` prefix included, is the key; it is NOT
+ * base64-decoded). */
+export async function hmacSha256(
+  keyString: string,
+  message: string | Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array> {
+  const bytes = typeof message === "string" ? encoder.encode(message) : message;
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(keyString), bytes));
 }
 
 export function toBase64(bytes: Uint8Array): string {
@@ -37,6 +51,17 @@ export function standardSignedContent(id: string, timestamp: number | string, bo
 /** The string the legacy `x-whop-signature` scheme signs: `${t}.${rawBody}`. */
 export function legacySignedContent(timestamp: number | string, body: string): string {
   return `${timestamp}.${body}`;
+}
+
+/** What a verifier MACs: the scheme's text prefix (`${id}.${timestamp}.` or `${t}.`) followed by the
+ * body exactly as it arrived. The body stays bytes: decoding it first would drop a byte-order mark
+ * or replace invalid UTF-8, and the MAC would no longer be over what the sender signed. */
+export function signedBytes(prefix: string, body: Uint8Array): Uint8Array<ArrayBuffer> {
+  const head = encoder.encode(prefix);
+  const bytes = new Uint8Array(head.byteLength + body.byteLength);
+  bytes.set(head, 0);
+  bytes.set(body, head.byteLength);
+  return bytes;
 }
 
 export interface StandardSignInput {

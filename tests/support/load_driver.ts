@@ -1,0 +1,254 @@
+// A small open-loop load driver for tests: sends `count` requests at a fixed rate with at most
+// `maxInFlight` outstanding, and records each one's status and latency. Open loop (the schedule does
+// not wait for answers, up to the in-flight bound) so a slower server shows as higher latency rather
+// than as a quietly lower rate.
+
+export interface Sample {
+  /** Epoch milliseconds (comparable across threads). */
+  sentAt: number;
+  latencyMs: number;
+  /** 0 = no answer (connection error). */
+  status: number;
+}
+
+export interface PacedResult {
+  statuses: Map<number, number>;
+  /** In completion order. */
+  samples: Sample[];
+  /** From the first send to the last answer. */
+  elapsedMs: number;
+}
+
+/** Now, in epoch milliseconds with performance.now()'s precision. */
+export const epochNow = () => performance.timeOrigin + performance.now();
+
+export async function paced(
+  count: number,
+  ratePerSecond: number,
+  maxInFlight: number,
+  send: (index: number) => Promise<Response>,
+): Promise<PacedResult> {
+  const statuses = new Map<number, number>();
+  const samples: Sample[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const sentAt = performance.now();
+    const request: Promise<void> = send(i)
+      .then(async (response) => {
+        await response.arrayBuffer(); // read to the end so the connection is reused
+        return response.status;
+      }, () => 0)
+      .then((status) => {
+        samples.push({
+          sentAt: performance.timeOrigin + sentAt,
+          latencyMs: performance.now() - sentAt,
+          status,
+        });
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        inFlight.delete(request);
+      });
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+  return { statuses, samples, elapsedMs: performance.now() - started };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export interface FloodOptions {
+  /** http://host:port/path */
+  url: string;
+  count: number;
+  ratePerSecond: number;
+  /** Keep-alive connections the requests are spread over. */
+  connections: number;
+  /** Unanswered requests per connection before sending waits. */
+  pipelineDepth: number;
+  /** The head of request `index` (request line and headers, no blank line) and its body. */
+  request: (index: number) => { head: string; body: Uint8Array };
+}
+
+export interface FloodResult {
+  statuses: Map<number, number>;
+  elapsedMs: number;
+  /** Connections the server closed (after refusing a request whose body it did not read, say). */
+  reconnects: number;
+}
+
+/** A cheap flood: HTTP/1.1 requests pipelined over a few raw keep-alive connections, at a fixed rate.
+ * fetch costs the client (and, with one connection per request in flight, the server) several times
+ * more per request; on a two-core machine that client work would compete with the server under test.
+ * A connection the server closes is opened again and its unanswered requests sent again, as any
+ * client would. Answers must carry content-length (Deno.serve sends it for fixed bodies). */
+export async function rawHttpFlood(options: FloodOptions): Promise<FloodResult> {
+  const target = new URL(options.url);
+  const statuses = new Map<number, number>();
+  const encoder = new TextEncoder();
+  const counted = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  const lanes = await Promise.all(
+    Array.from({ length: options.connections }, () => FloodLane.open(target, counted)),
+  );
+  const started = performance.now();
+  const frame = (i: number) => {
+    const { head, body } = options.request(i);
+    const headBytes = encoder.encode(
+      `${head}\r\nhost: ${target.host}\r\ncontent-length: ${body.byteLength}\r\n\r\n`,
+    );
+    return concat([headBytes, body]);
+  };
+  try {
+    let sent = 0;
+    while (sent < options.count) {
+      // Whatever is due goes out together, one write per connection every TICK_MS: one wakeup per
+      // tick instead of one per request, here and in the server (each costs more than a small request).
+      const due = Math.min(
+        options.count,
+        Math.floor(((performance.now() - started) * options.ratePerSecond) / 1000) + 1,
+      );
+      await Promise.all(lanes.map(async (lane, l) => {
+        const frames: Uint8Array[] = [];
+        for (let i = sent + l; i < due; i += lanes.length) frames.push(frame(i));
+        if (frames.length === 0) return;
+        await lane.until(() =>
+          lane.unanswered.length + frames.length <= Math.max(options.pipelineDepth, frames.length)
+        );
+        await lane.send(frames);
+      }));
+      sent = due;
+      if (sent < options.count) await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+    }
+    for (const lane of lanes) await lane.until(() => lane.unanswered.length === 0);
+  } finally {
+    await Promise.all(lanes.map((lane) => lane.close()));
+  }
+  const reconnects = lanes.reduce((sum, lane) => sum + lane.reconnects, 0);
+  return { statuses, elapsedMs: performance.now() - started, reconnects };
+}
+
+const TICK_MS = 10;
+const MAX_RECONNECTS = 10_000;
+
+/** One keep-alive connection of the flood and the requests written to it but not yet answered. */
+class FloodLane {
+  unanswered: Uint8Array[] = [];
+  reconnects = 0;
+  #conn!: Deno.Conn;
+  #reading: Promise<void> = Promise.resolve();
+  #failure: Error | null = null;
+  #wake: (() => void) | null = null;
+  #closing = false;
+
+  private constructor(private readonly target: URL, private readonly answered: (status: number) => void) {}
+
+  static async open(target: URL, answered: (status: number) => void): Promise<FloodLane> {
+    const lane = new FloodLane(target, answered);
+    await lane.#connect();
+    return lane;
+  }
+
+  /** Queues `frames` and writes them; with none, writes what is unanswered again (after a reconnect). */
+  async send(frames: Uint8Array[]) {
+    this.unanswered.push(...frames);
+    try {
+      await writeAll(this.#conn, concat(frames.length > 0 ? frames : this.unanswered));
+    } catch {
+      // The server closed the connection: the reader reconnects and sends the unanswered again.
+    }
+  }
+
+  async until(done: () => boolean) {
+    while (!done()) {
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+    }
+  }
+
+  async close() {
+    this.#closing = true;
+    // A reconnect in progress replaces the reader: close until the one awaited is the last.
+    for (;;) {
+      const reading = this.#reading;
+      try {
+        this.#conn.close();
+      } catch {
+        // Already closed.
+      }
+      await reading;
+      if (reading === this.#reading) return;
+    }
+  }
+
+  async #connect() {
+    this.#conn = await Deno.connect({ hostname: this.target.hostname, port: Number(this.target.port) });
+    const conn = this.#conn;
+    this.#reading = readResponses(conn, (status) => {
+      this.unanswered.shift();
+      this.answered(status);
+      this.#wake?.();
+    }).then(async () => {
+      if (this.#closing) return;
+      conn.close();
+      if (++this.reconnects > MAX_RECONNECTS) throw new Error("the server keeps closing flood connections");
+      await this.#connect();
+      if (this.unanswered.length > 0) await this.send([]);
+    }).catch((error) => {
+      if (this.#closing) return;
+      this.#failure = error;
+      this.#wake?.();
+    });
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array) {
+  for (let written = 0; written < bytes.byteLength;) written += await conn.write(bytes.subarray(written));
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return bytes;
+}
+
+/** Reads pipelined HTTP/1.1 answers off `conn`, calling `answered` with each status code, until the
+ * connection ends (either side). Decoded as windows-1252, one character per byte, so content-length
+ * counts characters and the native string search finds each header end. */
+async function readResponses(conn: Deno.Conn, answered: (status: number) => void): Promise<void> {
+  const decoder = new TextDecoder("windows-1252");
+  const chunk = new Uint8Array(64 * 1024);
+  let text = "";
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(chunk);
+    } catch {
+      return; // closed (by us, or reset)
+    }
+    if (n === null) return;
+    text += decoder.decode(chunk.subarray(0, n));
+    let offset = 0;
+    for (;;) {
+      const end = text.indexOf("\r\n\r\n", offset);
+      if (end < 0) break;
+      const head = text.slice(offset, end);
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+      if (!Number.isFinite(length)) throw new Error(`an answer without content-length: ${head}`);
+      if (text.length < end + 4 + length) break;
+      answered(Number(head.slice(9, 12)));
+      offset = end + 4 + length;
+    }
+    text = text.slice(offset);
+  }
+}
