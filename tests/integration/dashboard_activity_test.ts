@@ -166,13 +166,32 @@ Deno.test("activity: 50 per page, newest first, keyset pages that neither skip n
   });
 });
 
-Deno.test("activity: a malformed or exhausted cursor still answers a page", async () => {
+Deno.test("activity: a malformed cursor answers 400 naming the problem, an exhausted one a page", async () => {
   await withActivityPage(async ({ get }) => {
-    const garbage = await get("?page=older%3A'%3Bdrop");
-    assert.equal(garbage.status, 200);
-    assert.match(garbage.html, /No activity yet/);
+    const malformed = [
+      "older%3A'%3Bdrop",
+      "older%3A9999999999999999999.1", // microseconds beyond bigint
+      "older%3A9223372036854775807.1", // a bigint, but no timestamp Postgres has
+      "newer%3A1.9999999999999999999", // id beyond bigint
+      "older%3A1.-1",
+      "older%3A1",
+      "sideways%3A1.1",
+      "older%3A1.1%3A1",
+      "%E2%9C%93",
+      "x".repeat(5000),
+    ];
+    for (const page of malformed) {
+      const answer = await get(`?page=${page}`);
+      assert.equal(answer.status, 400, page);
+      assert.match(answer.html, /This page link is broken or out of date/, page);
+    }
+    const newest = await get("?page=");
+    assert.equal(newest.status, 200);
+    assert.match(newest.html, /No activity yet/);
     const past = await get("?page=older%3A1.1");
     assert.equal(past.status, 200);
     assert.match(past.html, /No more entries here/);
+    const future = await get("?page=newer%3A253402300799999999.9223372036854775807");
+    assert.equal(future.status, 200, "the largest cursor accepted is one Postgres can compare");
   });
 });

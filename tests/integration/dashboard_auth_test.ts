@@ -115,9 +115,11 @@ Deno.test("dashboard tokens: every bad token is refused with 401/403 and no data
 });
 
 Deno.test("the access check is cached briefly: Whop is asked once for repeated requests", async () => {
+  const sql = connectAsOwner();
   const { app, close } = await createApp(dashboardEnv());
+  const companyId = uniqueCompany("cache");
   try {
-    const companyId = uniqueCompany("cache");
+    await sql`insert into public.companies (company_id) values (${companyId})`;
     const { token } = await adminToken(companyId);
     const before = (await (await fetch(
       `${stackVar("WHOP_SANDBOX_URL")}/_sandbox/calls?path=/api/v1/users/*/access/${companyId}`,
@@ -133,6 +135,8 @@ Deno.test("the access check is cached briefly: Whop is asked once for repeated r
     )).json()).calls.length;
     assert.equal(after - before, 1);
   } finally {
+    await sql`delete from public.companies where company_id = ${companyId}`;
     await close();
+    await sql.end();
   }
 });

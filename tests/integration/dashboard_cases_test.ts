@@ -3,9 +3,17 @@
 // facts and timeline, each action end to end (confirmation, effect, audit row, notice), refusal of
 // cross-site POSTs, and tenant isolation (another company's case id is a 404 that shows nothing).
 import assert from "node:assert/strict";
-import { linkedCaseIds, relLink, type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
+import {
+  HARNESS_ORIGIN,
+  linkedCaseIds,
+  relLink,
+  type TestCompany,
+  withCaseHarness,
+} from "../support/case_fixtures.ts";
+import { crossSiteAttempts } from "../support/dashboard.ts";
 import { sandboxControl } from "../support/stack.ts";
 import { encodeCursor } from "../../web/queries/case_filters.ts";
+import { encodeBase64Url } from "../../supabase/functions/_shared/crypto/encoding.ts";
 
 const DAY = 86_400_000;
 const at = (iso: string) => new Date(iso);
@@ -222,6 +230,57 @@ Deno.test("cases list: each bad parameter answers 400 naming it, never 500", asy
     const mixed = await page(a, `?sort=amount_desc&cursor=${cursor}`);
     assert.equal(mixed.status, 400);
     assert.match(mixed.html, /page link is broken/);
+  });
+});
+
+Deno.test("cases list: crafted page cursors answer 400 with a clear message, never 500", async () => {
+  await withCaseHarness(async ({ company }) => {
+    const a = await company("cc");
+    await a.addCase();
+    const id = crypto.randomUUID();
+    const raw = (value: unknown) => encodeBase64Url(new TextEncoder().encode(JSON.stringify(value)));
+    const crafted: Array<[string, string]> = [
+      [
+        "a month, day and time that do not exist",
+        raw(["opened_desc", "a", "9999-99-99T99:99:99.999999Z", id]),
+      ],
+      ["February 30th", raw(["opened_desc", "a", "2026-02-30T00:00:00.000000Z", id])],
+      ["hour 24", raw(["opened_desc", "a", "2026-01-01T24:00:00.000000Z", id])],
+      ["second 60", raw(["opened_desc", "b", "2026-01-01T00:00:60.000000Z", id])],
+      ["year 0", raw(["opened_desc", "a", "0000-01-01T00:00:00.000000Z", id])],
+      ["an amount beyond bigint", raw(["amount_desc", "a", "9999999999999999999", id])],
+      ["a negative amount beyond bigint", raw(["amount_desc", "a", "-9999999999999999999", id])],
+      ["a fractional amount", raw(["amount_desc", "a", "1.5", id])],
+      ["an empty key", raw(["opened_desc", "a", "", id])],
+      ["a key that is a number", raw(["opened_desc", "a", 1, id])],
+      ["an id that is no uuid", raw(["opened_desc", "a", "2026-01-01T00:00:00.000000Z", "1"])],
+      ["an unknown direction", raw(["opened_desc", "x", "2026-01-01T00:00:00.000000Z", id])],
+      ["three parts", raw(["opened_desc", "a", "2026-01-01T00:00:00.000000Z"])],
+      ["an object", raw({ sort: "opened_desc" })],
+      ["JSON null", raw(null)],
+      ["base64 of no JSON", encodeBase64Url(new TextEncoder().encode("older:9999999999999999999.1"))],
+      ["the activity page's cursor", "older:9999999999999999999.1"],
+      ["bytes that are no UTF-8", encodeBase64Url(new Uint8Array([0xff, 0xfe, 0x00]))],
+      ["too long", "A".repeat(5000)],
+      ["empty", ""],
+    ];
+    for (const [name, cursor] of crafted) {
+      const sort = name.includes("amount") ? "&sort=amount_desc" : "";
+      const answer = await page(a, `?cursor=${encodeURIComponent(cursor)}${sort}`);
+      assert.equal(answer.status, 400, name);
+      assert.match(answer.html, /This page link is broken or out of date/, name);
+    }
+    // The extremes Postgres accepts are still cursors.
+    const edges: Array<[string, string]> = [
+      ["opened_desc", raw(["opened_desc", "a", "9999-12-31T23:59:59.999999Z", id])],
+      ["opened_asc", raw(["opened_asc", "b", "0001-01-01T00:00:00.000000Z", id])],
+      ["amount_desc", raw(["amount_desc", "a", "9223372036854775807", id])],
+      ["amount_desc", raw(["amount_desc", "b", "-9223372036854775808", id])],
+    ];
+    for (const [sort, cursor] of edges) {
+      const answer = await page(a, `?sort=${sort}&cursor=${cursor}`);
+      assert.equal(answer.status, 200, `${sort} ${cursor}`);
+    }
   });
 });
 
@@ -568,18 +627,11 @@ Deno.test("actions refuse cross-site POSTs (Sec-Fetch-Site, Origin) and change n
     const a = await company("ax");
     const caseId = await a.addCase();
     const path = `/dashboard/${a.companyId}/cases/${caseId}/actions/dismiss`;
-    const attempts: Array<Record<string, string>> = [
-      { "sec-fetch-site": "cross-site" },
-      { "sec-fetch-site": "same-site" },
-      { "sec-fetch-site": "none" },
-      { origin: "https://evil.example" },
-      { origin: "http://dashboard.test.evil.example" },
-      { origin: "null" },
-    ];
-    for (const headers of attempts) {
+    // The same table as the settings form's (tests/integration/dashboard_cross_site_test.ts runs both).
+    for (const [name, headers] of crossSiteAttempts(HARNESS_ORIGIN)) {
       const response = await a.post(path, {}, headers);
-      assert.equal(response.status, 403, JSON.stringify(headers));
-      assert.match(await response.text(), /This request was refused/);
+      assert.equal(response.status, 403, name);
+      assert.match(await response.text(), /This request was refused/, name);
     }
     assert.equal(
       (await sql`select status from public.recovery_cases where id = ${caseId}`)[0].status,

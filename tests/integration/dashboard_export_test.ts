@@ -1,8 +1,11 @@
 // The CSV export, in-process against the real database: exactly the cases of the list's filters and
 // only the company's own, decrypted emails, amounts in each currency's units, RFC 4180 quoting,
-// formula-injection defusing, and a streamed body that releases its connection when abandoned.
+// formula-injection defusing, and a streamed body that releases its connection when abandoned, when
+// nobody reads it (idle timeout) and when it runs too long; exports take at most a share of the pool.
 import assert from "node:assert/strict";
-import { type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
+import { createApp } from "../../web/app.ts";
+import { type OwnerSql, type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
+import { dashboardEnv } from "../support/stack.ts";
 
 const HEADER = [
   "case_id",
@@ -254,4 +257,218 @@ Deno.test("export: bad filters answer 400 naming the problem; the page cursor is
     assert.equal(withCursor.status, 200);
     assert.equal(parseCsv(withCursor.text).length, 2);
   });
+});
+
+/** Dashboard pool connections an export holds right now (its cursor's query, not idle). */
+async function exportConnections(sql: OwnerSql): Promise<number> {
+  const [row] = await sql<{ held: number }[]>`
+    select count(*)::int as held from pg_stat_activity
+    where backend_type = 'client backend' and application_name like 'dashboard %' and state <> 'idle'
+      and query like '%m.email_ciphertext%' and pid <> pg_backend_pid()`;
+  return row.held;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function bulkCases(sql: OwnerSql, companyId: string, count: number) {
+  await sql`
+    insert into public.recovery_cases (company_id, membership_id, reason, opened_at, amount_at_risk_minor, currency)
+    select ${companyId}, 'mem_bulk_' || n, 'payment_failed', now() - n * interval '1 second', n, 'usd'
+    from generate_series(1, ${count}) n`;
+}
+
+const IDLE_SECONDS = 5;
+
+/** An HTTP/1.1 GET over a plain socket that reads the answer's head and nothing more, like a client that stalls. */
+async function stalledGet(port: number, path: string, token: string) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const request = `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nx-whop-user-token: ${token}\r\n` +
+    "accept: text/csv\r\nconnection: close\r\n\r\n";
+  await conn.write(new TextEncoder().encode(request));
+  let head = "";
+  const buffer = new Uint8Array(1024);
+  while (!head.includes("\r\n\r\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    head += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  /** Everything still to come, until the server closes the connection. */
+  const rest = async () => {
+    let text = head;
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    return text;
+  };
+  return { status: Number(head.split(" ")[1]), conn, rest };
+}
+
+Deno.test(
+  "export: 12 unread 300,000-case exports leave other companies' pages fast and release their connections",
+  async () => {
+    await withCaseHarness(async ({ sql, fetch, company }) => {
+      const big = await company("xbig");
+      const other = await company("xother");
+      await bulkCases(sql, big.companyId, 300_000);
+      await other.addCase();
+      // A real HTTP server, and clients that never read the CSV: the socket's buffers fill, then stall.
+      const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, fetch);
+      const { port } = server.addr;
+      const get = (who: TestCompany, path: string) =>
+        globalThis.fetch(`http://127.0.0.1:${port}${path}`, {
+          headers: { "x-whop-user-token": who.token, accept: "text/html" },
+        });
+      const stalled: Awaited<ReturnType<typeof stalledGet>>[] = [];
+      try {
+        // Both admins' access is checked once beforehand, so the timings below are the pool's alone.
+        for (const who of [big, other]) await (await get(who, `/dashboard/${who.companyId}`)).body?.cancel();
+        const overviewMs = async () => {
+          const started = performance.now();
+          const response = await get(other, `/dashboard/${other.companyId}`);
+          assert.equal(response.status, 200);
+          await response.text();
+          return performance.now() - started;
+        };
+
+        const exports = Array.from(
+          { length: 12 },
+          () => stalledGet(port, `/dashboard/${big.companyId}/export.csv`, big.token),
+        );
+        const timings = [await overviewMs()];
+        stalled.push(...await Promise.all(exports));
+        timings.push(await overviewMs());
+        assert.deepEqual(
+          stalled.map((answer) => answer.status).sort(),
+          [200, ...Array(11).fill(429)],
+          "one export per company at a time",
+        );
+        for (const refused of stalled.filter((answer) => answer.status === 429)) {
+          assert.match(await refused.rest(), /An export of this company's cases is already running/);
+        }
+        assert.equal(await exportConnections(sql), 1, "the running export holds one connection");
+        timings.push(await overviewMs());
+        assert.ok(
+          timings.every((ms) => ms < 1000),
+          `another company's overview answered in ${timings.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+        );
+
+        // Nobody reads it: after the idle timeout the export stops and gives its connection back...
+        await waitFor(
+          "the export released its connection",
+          async () => (await exportConnections(sql)) === 0,
+          (IDLE_SECONDS + 20) * 1000,
+        );
+        // ...and the download is cut off (no last chunk) rather than looking complete.
+        const running = stalled.find((answer) => answer.status === 200)!;
+        const received = await running.rest().catch(() => "");
+        assert.ok(!received.endsWith("\r\n0\r\n\r\n"), "the unread download did not end as a complete file");
+        // The slot is free again.
+        const again = await get(big, `/dashboard/${big.companyId}/export.csv`);
+        assert.equal(again.status, 200);
+        await again.body?.cancel();
+      } finally {
+        for (const answer of stalled) {
+          try {
+            answer.conn.close();
+          } catch {
+            // Already closed by reading it to the end.
+          }
+        }
+        await server.shutdown();
+      }
+    }, { env: { DASHBOARD_EXPORT_IDLE_SECONDS: String(IDLE_SECONDS) } });
+  },
+);
+
+Deno.test("export: at most three run at once across companies; beyond that 503, and a freed slot is used again", async () => {
+  await withCaseHarness(async ({ sql, company }) => {
+    const companies = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await company(`xslot${i}`);
+      // More rows than the stream buffers ahead, so an unread export keeps its cursor open.
+      await bulkCases(sql, c.companyId, 3000);
+      companies.push(c);
+    }
+    const open = (c: TestCompany) =>
+      c.request(`/dashboard/${c.companyId}/export.csv`, { headers: { accept: "application/json" } });
+    const held: Response[] = [];
+    try {
+      const first = await Promise.all(companies.map(open));
+      held.push(...first);
+      const statuses = first.map((response) => response.status);
+      assert.deepEqual([...statuses].sort(), [200, 200, 200, 503]);
+      const refused = first[statuses.indexOf(503)];
+      assert.equal(refused.headers.get("retry-after"), "30");
+      assert.deepEqual((await refused.json()).error.code, "exports_busy");
+      assert.equal(await exportConnections(sql), 3);
+
+      // A second export of a company whose export runs is told so (429), not queued.
+      const runningCompany = companies[statuses.indexOf(200)];
+      const second = await open(runningCompany);
+      assert.equal(second.status, 429);
+      assert.equal((await second.json()).error.code, "export_running");
+
+      // Cancelling one download frees its slot for the company that was refused.
+      await first[statuses.indexOf(200)].body!.cancel();
+      const retried = await open(companies[statuses.indexOf(503)]);
+      held.push(retried);
+      assert.equal(retried.status, 200);
+      assert.equal(await exportConnections(sql), 3);
+    } finally {
+      for (const response of held) await response.body?.cancel().catch(() => {});
+    }
+    await waitFor(
+      "every export released its connection",
+      async () => (await exportConnections(sql)) === 0,
+      10_000,
+    );
+  });
+});
+
+Deno.test("export: one read too slowly stops at the overall timeout and releases its connection", async () => {
+  await withCaseHarness(async ({ sql, company }) => {
+    const a = await company("xslow");
+    await bulkCases(sql, a.companyId, 20_000);
+    const started = performance.now();
+    const response = await a.request(`/dashboard/${a.companyId}/export.csv`);
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let rows = 0;
+    let failure: unknown = null;
+    try {
+      // One batch every 300 ms: always within the idle timeout, but 40 batches take 12 s.
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        rows += new TextDecoder().decode(read.value).split("\r\n").length - 1;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(failure instanceof Error && /ran longer than allowed/.test(failure.message), String(failure));
+    assert.ok(rows > 0 && rows < 20_001, `${rows} rows before the cut`);
+    assert.ok(seconds >= 2 && seconds < 10, `stopped after ${seconds.toFixed(1)} s`);
+    await waitFor(
+      "the export released its connection",
+      async () => (await exportConnections(sql)) === 0,
+      5000,
+    );
+  }, { env: { DASHBOARD_EXPORT_MAX_SECONDS: "2", DASHBOARD_EXPORT_IDLE_SECONDS: "30" } });
+});
+
+Deno.test("export: bad timeout configuration stops the server naming the variable", async () => {
+  for (const name of ["DASHBOARD_EXPORT_IDLE_SECONDS", "DASHBOARD_EXPORT_MAX_SECONDS"]) {
+    for (const value of ["0", "-5", "soon"]) {
+      await assert.rejects(
+        createApp(dashboardEnv({ [name]: value })),
+        new RegExp(`${name} must be a positive number`),
+      );
+    }
+  }
 });

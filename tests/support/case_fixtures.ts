@@ -29,6 +29,8 @@ export interface CaseInput {
 export interface TestCompany {
   companyId: string;
   userId: string;
+  /** The admin's Whop user token, for requests made another way (a real HTTP server). */
+  token: string;
   /** GET (or any method) as the company's admin; `path` starts with "/dashboard/...". */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** A same-origin form POST as the company's admin. */
@@ -40,14 +42,21 @@ export interface TestCompany {
 export interface CaseHarness {
   sql: OwnerSql;
   ring: KeyRing;
+  /** The dashboard app the companies' requests go to (to serve it over HTTP as well). */
+  fetch: (request: Request) => Response | Promise<Response>;
   company(prefix: string): Promise<TestCompany>;
 }
 
-const ORIGIN = "http://dashboard.test";
+/** The origin the harness's requests are addressed to. */
+export const HARNESS_ORIGIN = "http://dashboard.test";
 
-export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
+/** `env`: dashboard variables on top of the stack's (dashboardEnv). */
+export async function withCaseHarness(
+  fn: (h: CaseHarness) => Promise<void>,
+  options: { env?: Record<string, string> } = {},
+) {
   const sql = connectAsOwner();
-  const { app, close } = await createApp(dashboardEnv());
+  const { app, close } = await createApp(dashboardEnv(options.env));
   const ring = await loadKeyRing(stackVar("ENCRYPTION_KEYS"));
   const companies: string[] = [];
 
@@ -71,11 +80,14 @@ export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
       const headers = new Headers(init.headers);
       headers.set("x-whop-user-token", token);
       if (!headers.has("accept")) headers.set("accept", "text/html");
-      return await app.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: "manual" }));
+      return await app.fetch(
+        new Request(`${HARNESS_ORIGIN}${path}`, { ...init, headers, redirect: "manual" }),
+      );
     };
     return {
       companyId,
       userId,
+      token,
       request,
       post: (path, form = {}, headers = {}) =>
         request(path, {
@@ -83,7 +95,7 @@ export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
           headers: {
             "content-type": "application/x-www-form-urlencoded",
             "sec-fetch-site": "same-origin",
-            origin: ORIGIN,
+            origin: HARNESS_ORIGIN,
             ...headers,
           },
           body: new URLSearchParams(form).toString(),
@@ -134,7 +146,7 @@ export async function withCaseHarness(fn: (h: CaseHarness) => Promise<void>) {
   };
 
   try {
-    await fn({ sql, ring, company });
+    await fn({ sql, ring, fetch: app.fetch, company });
   } finally {
     if (companies.length > 0) await sql`delete from public.companies where company_id = any(${companies})`;
     await close();

@@ -11,16 +11,23 @@ const TITLES: Record<number, string> = {
   403: "This dashboard is not yours",
   404: "Not found",
   410: "This has expired",
+  429: "Too many requests just now",
   503: "Temporarily unavailable",
+};
+/** Where the status alone would say the wrong thing. */
+const TITLES_BY_CODE: Record<string, string> = {
+  cross_site_request: "This request was refused",
+  not_installed: "Churn Saver is not set up for this company",
 };
 
 export function handleErrorWithPages(error: Error, c: Context): Response {
   const wantsHtml = (c.req.header("accept") ?? "").includes("text/html");
   if (!wantsHtml || !(error instanceof HttpError)) return handleError(error, c);
+  const title = TITLES_BY_CODE[error.code] ?? TITLES[error.status];
   const html = renderToString(
-    <Layout title={TITLES[error.status] ?? "Error"}>
+    <Layout title={title ?? "Error"}>
       <section class="card error-page">
-        <h1>{TITLES[error.status] ?? "Something went wrong"}</h1>
+        <h1>{title ?? "Something went wrong"}</h1>
         <p>{error.message}</p>
       </section>
     </Layout>,

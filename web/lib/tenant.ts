@@ -14,3 +14,14 @@ export function withTenant<T>(sql: Sql, viewer: Viewer, fn: (tx: TenantSql) => P
     return await fn(tx);
   }) as Promise<T>;
 }
+
+/**
+ * Whether Churn Saver knows the company (a row in public.companies, made by its first webhook). Asked
+ * before the viewer is known, so through a security definer function that answers only this.
+ */
+export async function isCompanyInstalled(sql: Sql, companyId: string): Promise<boolean> {
+  const [row] = await sql<
+    { installed: boolean }[]
+  >`select private.company_installed(${companyId}) as installed`;
+  return row.installed;
+}

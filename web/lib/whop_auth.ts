@@ -1,11 +1,19 @@
 // Who is looking at the dashboard (WHOP.md section 3): Whop's proxy adds `x-whop-user-token`, an
 // ES256 JWT (issuer urn:whopcom:exp-proxy, audience = our app id), to every request of the app.
 // We verify it against Whop's JWKS (rules in whop_user_token.ts), then ask Whop whether that user is
-// an admin of the company in the URL (answers cached briefly). Anything else is 401 (who are you?)
-// or 403 (not yours).
+// an admin of the company in the URL. Anything else is 401 (who are you?) or 403 (not yours).
+//
+// Whop allows 600 access checks a minute for our whole app (WHOP.md section 2), so no user may spend
+// them for everyone else (issue 11 item 5). A request costs a Whop call only when all of these hold:
+// the company is installed (has a row in public.companies; else 404 without asking Whop), no answer
+// for this user and company is cached (grants and denials both are, in bounded caches of their own,
+// so a flood of denials cannot push out the grants of real admins), no identical check is already in
+// flight (it is shared), and the user still has access checks left (a token bucket per user; else
+// 429). All of it is in-process: the dashboard is one process.
 import { createRemoteJWKSet } from "jose";
 import { forbidden, HttpError, unauthorized } from "../../supabase/functions/_shared/http.ts";
 import type { WhopClient } from "../../supabase/functions/_shared/whop/client.ts";
+import { type Clock, TokenBuckets, TtlCache } from "./bounded_maps.ts";
 import { verifyWhopUserToken } from "./whop_user_token.ts";
 
 export { WHOP_TOKEN_ISSUER } from "./whop_user_token.ts";
@@ -15,20 +23,60 @@ export interface Viewer {
   companyId: string;
 }
 
+export interface AccessCheckLimits {
+  /** How long Whop's "admin" is trusted. */
+  grantSeconds: number;
+  /** How long Whop's "not an admin" is trusted: shorter, so a newly made admin gets in soon. */
+  denialSeconds: number;
+  /** How long an installed company is remembered (companies are not uninstalled by us). */
+  installedSeconds: number;
+  /** Entries per cache (grants, denials, installed companies, users' buckets). */
+  maxEntries: number;
+  /** Access checks a user may cause at once, and how often one more becomes available. */
+  checksPerUserBurst: number;
+  checkRefillSeconds: number;
+}
+
+/** A real admin causes one check per company a minute; a human opening companies stays under it. */
+export const DEFAULT_ACCESS_CHECK_LIMITS: AccessCheckLimits = {
+  grantSeconds: 60,
+  denialSeconds: 30,
+  installedSeconds: 300,
+  maxEntries: 10_000,
+  checksPerUserBurst: 5,
+  checkRefillSeconds: 10,
+};
+
 export interface WhopAuthOptions {
   jwksUrl: string;
   appId: string;
   whop: WhopClient;
-  accessCacheSeconds?: number;
+  /** Whether Churn Saver knows the company (tenant.ts `isCompanyInstalled`). */
+  companyInstalled: (companyId: string) => Promise<boolean>;
+  limits?: Partial<AccessCheckLimits>;
+  now?: Clock;
 }
 
+export const NOT_INSTALLED_MESSAGE =
+  "Churn Saver has no data for this company: it is not installed there, or Whop has not sent it anything yet. " +
+  "Install Churn Saver from the Whop App Store, then open it again from your Whop dashboard.";
+
 export function createWhopAuth(options: WhopAuthOptions) {
+  const limits = { ...DEFAULT_ACCESS_CHECK_LIMITS, ...options.limits };
+  const now = options.now ?? Date.now;
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: 30_000,
     cacheMaxAge: 600_000,
   });
-  const cacheMs = (options.accessCacheSeconds ?? 60) * 1000;
-  const accessCache = new Map<string, { admin: boolean; until: number }>();
+  const grants = new TtlCache<true>(limits.maxEntries, limits.grantSeconds * 1000, now);
+  const denials = new TtlCache<true>(limits.maxEntries, limits.denialSeconds * 1000, now);
+  const installed = new TtlCache<true>(limits.maxEntries, limits.installedSeconds * 1000, now);
+  const checksLeft = new TokenBuckets({
+    burst: limits.checksPerUserBurst,
+    refillMs: limits.checkRefillSeconds * 1000,
+    maxEntries: limits.maxEntries,
+  }, now);
+  const inFlight = new Map<string, Promise<boolean>>();
 
   async function verifyToken(token: string): Promise<string> {
     try {
@@ -40,26 +88,57 @@ export function createWhopAuth(options: WhopAuthOptions) {
     }
   }
 
-  async function isAdmin(userId: string, companyId: string): Promise<boolean> {
-    const key = `${userId}:${companyId}`;
-    const cached = accessCache.get(key);
-    if (cached && cached.until > Date.now()) return cached.admin;
+  async function requireInstalled(companyId: string): Promise<void> {
+    if (installed.get(companyId)) return;
+    // Not-installed is not cached: the first webhook installs a company, and the lookup is one
+    // primary-key read.
+    if (!(await options.companyInstalled(companyId))) {
+      throw new HttpError(404, "not_installed", NOT_INSTALLED_MESSAGE);
+    }
+    installed.set(companyId, true);
+  }
+
+  async function askWhop(userId: string, companyId: string, key: string): Promise<boolean> {
+    const waitMs = checksLeft.take(userId);
+    if (waitMs !== null) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new HttpError(
+        429,
+        "too_many_requests",
+        `Too many companies checked for your Whop account just now. Try again in ${seconds} seconds.`,
+        { "retry-after": String(seconds) },
+      );
+    }
     const outcome = await options.whop.checkAccess(userId, companyId);
     if (!outcome.ok) {
-      if (outcome.kind === "permanent" && outcome.status === 404) return false;
+      if (outcome.kind === "permanent" && outcome.status === 404) {
+        denials.set(key, true);
+        return false;
+      }
+      // Not remembered: Whop did not answer the question.
       throw new HttpError(
         503,
         "whop_unavailable",
         "Whop did not confirm your access just now. Please try again in a moment.",
-        {
-          "retry-after": "10",
-        },
+        { "retry-after": "10" },
       );
     }
     const admin = (outcome.body as { access_level?: unknown }).access_level === "admin";
-    if (accessCache.size > 10_000) accessCache.clear();
-    accessCache.set(key, { admin, until: Date.now() + cacheMs });
+    (admin ? grants : denials).set(key, true);
     return admin;
+  }
+
+  async function isAdmin(userId: string, companyId: string): Promise<boolean> {
+    const key = `${userId}\u0000${companyId}`;
+    if (grants.get(key)) return true;
+    if (denials.get(key)) return false;
+    await requireInstalled(companyId);
+    let check = inFlight.get(key);
+    if (!check) {
+      check = askWhop(userId, companyId, key).finally(() => inFlight.delete(key));
+      inFlight.set(key, check);
+    }
+    return await check;
   }
 
   return {
@@ -68,7 +147,7 @@ export function createWhopAuth(options: WhopAuthOptions) {
       if (!token) throw unauthorized("Open this from Whop: the request carries no Whop session.");
       return await verifyToken(token);
     },
-    /** The verified viewer of `companyId`, or a 401/403 HttpError. */
+    /** The verified viewer of `companyId`, or a 401/403/404/429/503 HttpError. */
     async authenticate(token: string | undefined, companyId: string): Promise<Viewer> {
       if (!token) {
         throw unauthorized("Open Churn Saver from your Whop dashboard: the request carries no Whop session.");

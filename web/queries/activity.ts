@@ -1,6 +1,7 @@
 // The company's audit log, newest first, a page at a time. Pages are keyset-paginated on
 // (created_at, id): stable while new entries arrive, and as fast on page 100 as on page 1. The
 // cursor keeps created_at in whole microseconds, so no entry is skipped or repeated.
+import { fitsBigint, MAX_CURSOR_MICROSECONDS } from "../lib/postgres_values.ts";
 import type { TenantSql } from "../lib/tenant.ts";
 
 export const ACTIVITY_PAGE_SIZE = 50;
@@ -34,11 +35,15 @@ export interface ActivityPage {
 
 const CURSOR = /^(older|newer):(\d{1,19})\.(\d{1,19})$/;
 
-export function parseActivityCursor(value: string | undefined): ActivityCursor | null {
-  const match = value ? CURSOR.exec(value) : null;
-  return match
-    ? { direction: match[1] as ActivityCursor["direction"], createdUs: match[2], id: match[3] }
-    : null;
+/**
+ * `?page=`: null for the newest page, "malformed" for anything that is not a cursor this page made
+ * (including numbers Postgres would refuse as a bigint or a timestamp).
+ */
+export function parseActivityCursor(value: string | undefined): ActivityCursor | null | "malformed" {
+  if (value === undefined || value === "") return null;
+  const match = CURSOR.exec(value);
+  if (!match || BigInt(match[2]) > MAX_CURSOR_MICROSECONDS || !fitsBigint(match[3])) return "malformed";
+  return { direction: match[1] as ActivityCursor["direction"], createdUs: match[2], id: match[3] };
 }
 
 function cursorOf(direction: ActivityCursor["direction"], entry: AuditEntry): string {

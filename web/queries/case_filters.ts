@@ -11,6 +11,7 @@ import {
   normalizeEmail,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../supabase/functions/_shared/crypto/encoding.ts";
+import { fitsBigint } from "../lib/postgres_values.ts";
 
 export const CASE_STATUSES = ["open", "recovered", "lost", "expired", "dismissed"] as const;
 export const CASE_REASONS = [
@@ -58,8 +59,7 @@ export interface ParsedCaseQuery {
 export const EMAIL_MAX_LENGTH = 320;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const INTEGER_KEY = /^-?\d{1,19}$/;
+const TIMESTAMP_KEY = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
 
 const searchContext = (companyId: string) => `cases.search:${companyId}`;
 
@@ -169,8 +169,21 @@ export function decodeCursor(text: string, sort: CaseSort): CaseCursor | null {
   // A cursor of another sort order would skip or repeat rows.
   if (cursorSort !== sort || (direction !== "a" && direction !== "b")) return null;
   if (typeof id !== "string" || !UUID.test(id) || typeof key !== "string") return null;
-  if (!(sort === "amount_desc" ? INTEGER_KEY : TIMESTAMP_KEY).test(key)) return null;
+  if (!(sort === "amount_desc" ? fitsBigint(key) : isTimestampKey(key))) return null;
   return { direction: direction === "a" ? "after" : "before", key, id };
+}
+
+/**
+ * A sort key as the list prints opened_at (UTC, microseconds) that is a real instant Postgres accepts:
+ * the pattern alone lets `9999-99-99T99:99:99.000000Z` through to a failing query.
+ */
+function isTimestampKey(key: string): boolean {
+  const match = TIMESTAMP_KEY.exec(key);
+  if (!match) return false;
+  const [, date, hours, minutes, seconds] = match;
+  // Postgres has no year 0.
+  return !date.startsWith("0000") && day(date) !== undefined && Number(hours) < 24 && Number(minutes) < 60 &&
+    Number(seconds) < 60;
 }
 
 /** The first instant after `day` (UTC), as an ISO string: the exclusive end of a date range. */

@@ -43,3 +43,14 @@ export function readPort(env: EnvReader, name: string, fallback: number): number
   }
   return port;
 }
+
+/** A positive number from `name`, or `fallback` when unset. */
+export function readPositiveNumber(env: EnvReader, name: string, fallback: number): number {
+  const raw = env.get(name)?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a positive number, not "${raw}".`);
+  }
+  return value;
+}

@@ -1,6 +1,7 @@
 // Activity: the company's audit log (settings changes, dismissed cases, manual nudges), newest
-// first, 50 per page with keyset pagination (?page=older:<cursor> / newer:<cursor>).
+// first, 50 per page with keyset pagination (?page=older:<cursor> / newer:<cursor>; a malformed one is 400).
 import type { Hono } from "hono";
+import { badRequest } from "../../../supabase/functions/_shared/http.ts";
 import { ActivityList } from "../../components/activity/ActivityList.tsx";
 import { EmptyState, PageHeader } from "../../components/ui.tsx";
 import { renderDashboard } from "../../lib/render_dashboard.tsx";
@@ -12,6 +13,9 @@ export function activityRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   app.get("/dashboard/:companyId/activity", async (c) => {
     const viewer = c.get("viewer");
     const cursor = parseActivityCursor(c.req.query("page"));
+    if (cursor === "malformed") {
+      throw badRequest("This page link is broken or out of date. Start again from the newest activity.");
+    }
     const page = await withTenant(deps.sql, viewer, (tx) => loadActivityPage(tx, viewer.companyId, cursor));
     const base = `/dashboard/${viewer.companyId}/activity`;
     const link = (position: string) => `${base}?page=${encodeURIComponent(position)}`;

@@ -3,8 +3,8 @@
 //   nudge             — private.create_manual_nudge (checks the case is open and ours, audits)
 //   dismiss           — private.dismiss_case (closes it, cancels pending nudges, audits)
 //   cancel-membership — Whop cancels the membership at period end; audited by us once Whop agreed
-// POSTs from another site are refused (Sec-Fetch-Site / Origin), and the privileged SQL functions
-// always get the verified company, never one from the request.
+// POSTs from another site are refused for the whole dashboard (index.ts, web/lib/cross_site.ts), and
+// the privileged SQL functions always get the verified company, never one from the request.
 import type { Context, Hono } from "hono";
 import type { ComponentChildren } from "preact";
 import { badRequest, notFound } from "../../../supabase/functions/_shared/http.ts";
@@ -53,8 +53,6 @@ export function caseActionRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   });
 
   app.post(ACTION_PATH, async (c) => {
-    const crossSite = refuseCrossSite(c);
-    if (crossSite) return crossSite;
     const target = await loadTarget(c, deps);
     const refusal = actionRefusal(target.action, target.row, target.cancelRequested);
     if (refusal) return backToCase(c, target, refusal);
@@ -91,40 +89,6 @@ async function loadTarget(c: Ctx, deps: DashboardDeps): Promise<ActionTarget> {
 
 function backToCase(c: Ctx, target: ActionTarget, notice: string) {
   return c.redirect(`${target.caseHref}?notice=${notice}`, 303);
-}
-
-/**
- * Browsers say where a request comes from: Sec-Fetch-Site (absent in old browsers and non-browser
- * clients) must be same-origin, and an Origin header must be this host. A form on another site
- * cannot pass, even with the admin's Whop session riding along.
- */
-function refuseCrossSite(c: Ctx): Response | null {
-  const site = c.req.header("sec-fetch-site");
-  const origin = c.req.header("origin");
-  let sameOrigin = site === undefined || site === "same-origin";
-  if (sameOrigin && origin !== undefined) {
-    try {
-      sameOrigin = new URL(origin).host === new URL(c.req.url).host;
-    } catch {
-      sameOrigin = false; // "null" (sandboxed frames, privacy redirects) or garbage
-    }
-  }
-  if (sameOrigin) return null;
-  const page = renderDashboard(c, {
-    section: "cases",
-    title: "Request refused",
-    styles: CASES_STYLES,
-    body: (
-      <>
-        <PageHeader title="This request was refused" />
-        <div class="notice error" role="alert">
-          It did not come from the Churn Saver dashboard itself, so nothing was changed. Open the case in your
-          Whop dashboard and use its buttons there.
-        </div>
-      </>
-    ),
-  });
-  return new Response(page.body, { status: 403, headers: page.headers });
 }
 
 async function nudge(c: Ctx, deps: DashboardDeps, target: ActionTarget, channel: unknown) {

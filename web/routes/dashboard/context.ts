@@ -3,6 +3,7 @@ import type { AppEnv } from "../../../supabase/functions/_shared/config.ts";
 import type { KeyRing } from "../../../supabase/functions/_shared/crypto/pii.ts";
 import type { Sql } from "../../../supabase/functions/_shared/db.ts";
 import type { WhopClient } from "../../../supabase/functions/_shared/whop/client.ts";
+import type { ExportSlots, ExportTimeouts } from "../../lib/export_limits.ts";
 import type { createWhopAuth, Viewer } from "../../lib/whop_auth.ts";
 
 export interface DashboardDeps {
@@ -11,6 +12,9 @@ export interface DashboardDeps {
   whop: WhopClient;
   ring: KeyRing;
   appEnv: AppEnv;
+  /** Origins besides the request's own host whose form posts are ours (web/lib/cross_site.ts). */
+  allowedOrigins: readonly string[];
+  exports: { slots: ExportSlots; timeouts: ExportTimeouts };
 }
 
 export type DashboardEnv = { Variables: { viewer: Viewer; companyTitle: string | null } };

@@ -3,12 +3,14 @@
 // client reads, so 100,000 cases take no more memory than 500. Cells are quoted per RFC 4180 and
 // defused against formula injection (web/lib/csv.ts). The member's email and cancellation reason (their
 // own words) are decrypted per row. New columns go at the end, so spreadsheets built on the file keep
-// working.
+// working. An export holds a pool connection while it runs, so it needs an export slot and stops when
+// its client stops reading or it runs too long (web/lib/export_limits.ts).
 import type { Hono } from "hono";
 import { badRequest, serviceUnavailable } from "../../../supabase/functions/_shared/http.ts";
 import { currencyExponent } from "../../../supabase/functions/_shared/whop/money.ts";
 import { log } from "../../../supabase/functions/_shared/log.ts";
 import { csvRow } from "../../lib/csv.ts";
+import type { ReleaseSlot } from "../../lib/export_limits.ts";
 import { withTenant } from "../../lib/tenant.ts";
 import { type CaseFilters, parseCaseQuery } from "../../queries/case_filters.ts";
 import type { Viewer } from "../../lib/whop_auth.ts";
@@ -51,7 +53,14 @@ export function exportRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
     const problems = Object.values(parsed.errors);
     if (problems.length > 0) throw badRequest(`The CSV could not be made: ${problems.join(" ")}`);
 
-    const body = await casesCsvStream(deps, viewer, parsed.filters);
+    const release = await deps.exports.slots.acquire(viewer.companyId);
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = await casesCsvStream(deps, viewer, parsed.filters, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
     const day = new Date().toISOString().slice(0, 10);
     return new Response(body, {
       headers: {
@@ -64,27 +73,55 @@ export function exportRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   });
 }
 
+/** Why an export stopped before its last row. */
+type Stop = "cancelled" | "idle" | "too_long";
+
+const STOP_WORDS: Record<Exclude<Stop, "cancelled">, string> = {
+  idle: "the client stopped reading",
+  too_long: "it ran longer than allowed",
+};
+
 /**
  * The CSV as a stream fed by a server-side cursor inside the tenant transaction. It resolves once the
  * first batch is in hand, so a database that is down gives an error page rather than a cut-off 200;
- * after that, the cursor only reads on when the client has taken what was sent (backpressure), and
- * a cancelled download closes the cursor and ends the transaction.
+ * after that, the cursor only reads on when the client has taken what was sent (backpressure). A
+ * cancelled download, a client that has not read for the idle timeout and an export past its overall
+ * timeout all close the cursor and end the transaction; the last two also cut the response off, so
+ * the client sees a failed download rather than a file that looks complete. The slot is given back
+ * once the transaction has ended, when the connection is back in the pool.
  */
-async function casesCsvStream(deps: DashboardDeps, viewer: Viewer, filters: CaseFilters) {
+async function casesCsvStream(
+  deps: DashboardDeps,
+  viewer: Viewer,
+  filters: CaseFilters,
+  release: ReleaseSlot,
+) {
+  const { idleMs, maxMs } = deps.exports.timeouts;
   const emailIndexes = await searchIndexes(filters, deps.ring);
   const encoder = new TextEncoder();
   const failures: DecryptFailures = { count: 0, reason: null };
-  let cancelled = false;
+  let stopped: Stop | null = null;
+  /** Why the rows ended early; null when every row was written (a timer may fire after that). */
+  let cutShort: Stop | null = null;
   let wake: (() => void) | null = null;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const resume = () => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
     const wakeUp = wake;
     wake = null;
     wakeUp?.();
   };
+  const stop = (reason: Stop) => {
+    stopped ??= reason;
+    resume();
+  };
+  const overallTimer = setTimeout(() => stop("too_long"), maxMs);
   const readerCaughtUp = (controller: ReadableStreamDefaultController<Uint8Array>) =>
     new Promise<void>((resolve) => {
-      if (cancelled || (controller.desiredSize ?? 1) > 0) resolve();
-      else wake = resolve;
+      if (stopped || (controller.desiredSize ?? 1) > 0) return resolve();
+      wake = resolve;
+      idleTimer = setTimeout(() => stop("idle"), idleMs);
     });
   let firstBatch!: { resolve: () => void; reject: (error: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => firstBatch = { resolve, reject });
@@ -93,18 +130,24 @@ async function casesCsvStream(deps: DashboardDeps, viewer: Viewer, filters: Case
     start(controller) {
       controller.enqueue(encoder.encode(csvRow(CSV_COLUMNS)));
       withTenant(deps.sql, viewer, async (tx) => {
+        // The plan reads the index in order and the rows go out 500 at a time; JIT would compile the whole
+        // 300,000-row plan first (about a CPU second) before the first row, taken from every other query.
+        await tx`select set_config('jit', 'off', true)`;
         const batches = exportCasesQuery(tx, viewer.companyId, filters, emailIndexes)
           .cursor(BATCH_ROWS)[Symbol.asyncIterator]();
         // The next batch is fetched while this one is decrypted and written.
         let next = batches.next();
         for (let batch = await next; !batch.done; batch = await next) {
-          if (cancelled) {
+          if (stopped) {
+            cutShort = stopped;
             await batches.return?.();
             break;
           }
           next = batches.next();
           const rows = batch.value;
           const lines = await Promise.all(rows.map((row) => csvLine(row, viewer.companyId, deps, failures)));
+          // Stopped meanwhile (a cancelled stream takes nothing more): the next turn closes the cursor.
+          if (stopped) continue;
           controller.enqueue(encoder.encode(lines.join("")));
           firstBatch.resolve();
           await readerCaughtUp(controller);
@@ -119,19 +162,28 @@ async function casesCsvStream(deps: DashboardDeps, viewer: Viewer, filters: Case
             });
           }
           firstBatch.resolve();
-          if (!cancelled) controller.close();
+          if (stopped === "cancelled") return; // nobody reads it any more
+          if (cutShort === null) controller.close();
+          else {
+            const why = STOP_WORDS[cutShort as Exclude<Stop, "cancelled">];
+            log.warn(`case export stopped: ${why}`, { company_id: viewer.companyId });
+            controller.error(new Error(`the export stopped: ${why}`));
+          }
         },
         (error) => {
           firstBatch.reject(error);
           log.error("case export failed", { company_id: viewer.companyId, error });
-          if (!cancelled) controller.error(error);
+          if (stopped !== "cancelled") controller.error(error);
         },
-      );
+      ).finally(() => {
+        clearTimeout(overallTimer);
+        clearTimeout(idleTimer);
+        release();
+      });
     },
     pull: resume,
     cancel() {
-      cancelled = true;
-      resume();
+      stop("cancelled");
     },
   }, { highWaterMark: BUFFERED_BATCHES });
 

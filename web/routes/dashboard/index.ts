@@ -1,9 +1,12 @@
 // The creator dashboard under Whop's view path /dashboard/:companyId (ARCHITECTURE section 7).
-// Every request is authenticated (Whop user token + admin access to this company) before any page
-// runs; pages then read through withTenant, so RLS scopes every query to the verified company.
+// Requests that change something must come from our own pages (web/lib/cross_site.ts), checked
+// first so that a forged post costs nothing. Every request is then authenticated (Whop user token +
+// admin access to this company, web/lib/whop_auth.ts) before any page runs; pages then read through
+// withTenant, so RLS scopes every query to the verified company.
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { notFound } from "../../../supabase/functions/_shared/http.ts";
+import { crossSiteGuard } from "../../lib/cross_site.ts";
 import { withTenant } from "../../lib/tenant.ts";
 import { activityRoutes } from "./activity.tsx";
 import { caseRoutes } from "./case.tsx";
@@ -32,8 +35,11 @@ export function dashboardRoutes(deps: DashboardDeps) {
     c.set("companyTitle", company?.title ?? null);
     await next();
   };
-  app.use("/dashboard/:companyId", authenticate);
-  app.use("/dashboard/:companyId/*", authenticate);
+  const refuseCrossSite = crossSiteGuard(deps.allowedOrigins);
+  for (const path of ["/dashboard/:companyId", "/dashboard/:companyId/*"]) {
+    app.use(path, refuseCrossSite);
+    app.use(path, authenticate);
+  }
 
   overviewRoutes(app, deps);
   casesRoutes(app, deps);

@@ -1,9 +1,9 @@
 // Settings: GET shows the company's settings; POST validates them (errors next to each field, the
 // form keeps what was typed), saves through RLS as the viewer and audits the change, then redirects
-// back with a notice. POSTs from other sites are refused.
-import type { Context, Hono, MiddlewareHandler } from "hono";
+// back with a notice. POSTs from other sites are refused for the whole dashboard (index.ts).
+import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { forbidden, HttpError } from "../../../supabase/functions/_shared/http.ts";
+import { HttpError } from "../../../supabase/functions/_shared/http.ts";
 import { log } from "../../../supabase/functions/_shared/log.ts";
 import {
   type FieldErrors,
@@ -55,7 +55,6 @@ export function settingsRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
 
   app.post(
     "/dashboard/:companyId/settings",
-    rejectCrossSite,
     bodyLimit({
       maxSize: MAX_FORM_BYTES,
       onError: () => {
@@ -173,25 +172,3 @@ function constraintErrors(error: unknown): FieldErrors {
   }
   throw error;
 }
-
-/**
- * Refuses form posts from other sites: the browser's Sec-Fetch-Site must be absent or same-origin,
- * and an Origin header must name this host (or the host a proxy forwarded).
- */
-export const rejectCrossSite: MiddlewareHandler = async (c, next) => {
-  const site = c.req.header("sec-fetch-site");
-  const origin = c.req.header("origin");
-  const hosts = [new URL(c.req.url).host, c.req.header("x-forwarded-host")].filter(Boolean);
-  let originHost: string | null = null;
-  try {
-    originHost = origin === undefined ? null : new URL(origin).host;
-  } catch {
-    originHost = "";
-  }
-  if (
-    (site !== undefined && site !== "same-origin") || (origin !== undefined && !hosts.includes(originHost!))
-  ) {
-    throw forbidden("This form can only be sent from the Churn Saver dashboard itself.");
-  }
-  await next();
-};
