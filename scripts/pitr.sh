@@ -5,11 +5,15 @@
 #   deno task pitr backup                       take a base backup (pg_basebackup) of the running cluster
 #   deno task pitr restore --to "<timestamp>"   restore the latest backup taken before <timestamp> and
 #                                               replay the archived WAL up to it; the current data
-#                                               directory is moved aside, never deleted
+#                                               directory is moved aside, never deleted. Processing
+#                                               stays off afterwards: ROLLBACK_MODE is turned on
+#                                               (audited as pitr.restore) before any client can
+#                                               connect, until `deno task rollout resume`
 #   deno task pitr list                         backups, the WAL archive and the window you can restore to
 # Options: --cluster DIR   the cluster's directory (default: the dev cluster, $(state_dir)/dev;
 #                          env PITR_CLUSTER_DIR)
 #          --port N        the port to start a stopped cluster on (default DB_PORT, else 54322)
+#          --actor NAME    who restores, for the audit log (default ROLLOUT_ACTOR, else the OS user)
 # Timestamps: anything `date -d` reads, e.g. "2026-11-26 14:03:00+00" or "2026-11-26T14:03:00.5Z";
 # without a zone they are read as UTC.
 set -euo pipefail
@@ -32,11 +36,13 @@ shift
 cluster="${PITR_CLUSTER_DIR:-}"
 port_option=""
 target=""
+actor="${ROLLOUT_ACTOR:-${USER:-$(id -un)}}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster="${2:?--cluster needs a directory}" && shift ;;
     --port) port_option="${2:?--port needs a number}" && shift ;;
     --to) target="${2:?--to needs a timestamp, e.g. --to \"2026-11-26 14:03:00+00\"}" && shift ;;
+    --actor) actor="${2:?--actor needs a name}" && shift ;;
     -h | --help)
       show_help "$0"
       exit 0
@@ -62,7 +68,11 @@ cluster_port() {
 }
 cluster_url() { echo "postgresql://postgres@127.0.0.1:$(cluster_port)/postgres?sslmode=disable"; }
 query() { psql_url "$(cluster_url)" -At -c "$1"; }
+# Over the cluster's Unix socket only: while the restored database is started without TCP.
+socket_query() { psql_url "host=$cluster port=$1 user=postgres dbname=postgres" -At -c "$2"; }
 
+# A value as an SQL string literal (quotes doubled).
+sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
 iso_utc() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 human_size() { numfmt --to=iec --suffix=B "$1"; }
 info_value() { sed -n "s/^$2=//p" "$1/backup.info"; }
@@ -208,23 +218,41 @@ restore_to() {
   } | as_pg_owner tee -a "$data/postgresql.auto.conf" >/dev/null
   as_pg_owner touch "$data/recovery.signal"
 
-  say "Starting Postgres on port $port and replaying WAL up to $target_pg"
+  # Recovery runs without TCP (Unix socket only, in $cluster), so that no server and no pg_cron job
+  # (it connects over TCP too) sees the restored database before processing is held off below.
+  say "Starting Postgres (socket only, port $port) and replaying WAL up to $target_pg"
   local log_from
   log_from=$(($(wc -l <"$cluster/postgres.log" 2>/dev/null || echo 0) + 1))
-  (cluster_start "$cluster" "$port") ||
+  as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$cluster/postgres.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=''" start >/dev/null ||
     die "Postgres did not come up after the restore (see $cluster/postgres.log). The previous data directory is at $aside: to go back, stop Postgres and move it to $data."
   local recovering=t
   for _ in $(seq 1 300); do
-    recovering="$(query "select pg_is_in_recovery()" 2>/dev/null || echo t)"
+    recovering="$(socket_query "$port" "select pg_is_in_recovery()" 2>/dev/null || echo t)"
     [ "$recovering" = f ] && break
     sleep 0.2
   done
   [ "$recovering" = f ] ||
     die "Postgres is still recovering after 60 s; see $cluster/postgres.log. The previous data directory is at $aside."
-  query "alter system reset restore_command" >/dev/null
-  query "alter system reset recovery_target_time" >/dev/null
-  query "alter system reset recovery_target_action" >/dev/null
-  query "select pg_reload_conf()" >/dev/null
+  socket_query "$port" "alter system reset restore_command" >/dev/null
+  socket_query "$port" "alter system reset recovery_target_time" >/dev/null
+  socket_query "$port" "alter system reset recovery_target_action" >/dev/null
+
+  # The restored flags are those of the restore point, maybe from before a rollback: hold processing
+  # off (ROLLBACK_MODE on, audited) until an operator has checked the data and resumes.
+  local held="no feature flags in this database (nothing to hold)"
+  if [ "$(socket_query "$port" "select to_regprocedure('private.hold_processing_after_restore(text,timestamptz,jsonb)') is not null")" = t ]; then
+    local audit_id
+    audit_id="$(socket_query "$port" "select private.hold_processing_after_restore(
+        $(sql_literal "$actor"), $(sql_literal "$target_pg")::timestamptz,
+        jsonb_build_object('backup', $(sql_literal "$backup"), 'previous_data', $(sql_literal "$aside")))")" ||
+      die "could not turn ROLLBACK_MODE on in the restored database; Postgres is up without TCP on port $port (socket in $cluster): set it by hand before restarting it."
+    held="ROLLBACK_MODE on (audit_log #$audit_id): nothing is processed, claimed or sent until \`deno task rollout resume\`"
+  fi
+  say "Restarting Postgres on port $port for every client"
+  cluster_stop "$cluster"
+  (cluster_start "$cluster" "$port") ||
+    die "Postgres did not restart after the restore (see $cluster/postgres.log). The previous data directory is at $aside."
 
   local stopped timeline
   stopped="$(tail -n +"$log_from" "$cluster/postgres.log" | grep -oE 'recovery stopping (before|after) .*' | tail -1 || true)"
@@ -233,9 +261,15 @@ restore_to() {
   printf '%-16s %s\n' "restored to" "$target_pg" "from backup" "$backup" \
     "recovery" "${stopped:-replayed all archived WAL up to the target}" "timeline" "$timeline (new history from here)" \
     "previous data" "$aside (kept; delete it when you no longer need it)" "port" "$port" \
-    "duration" "$(($(date +%s) - started)) s"
+    "processing" "$held" "duration" "$(($(date +%s) - started)) s"
   echo
   echo "The database is back as it was at $target_pg. Servers connected before (scripts/dev.sh) reconnect by themselves."
+  case "$held" in
+    ROLLBACK_MODE*)
+      echo "Processing stays off, whatever the flags were at $target_pg: check the data (deno task rollout integrity),"
+      echo "resend the webhooks received after the restore point, then run: deno task rollout resume"
+      ;;
+  esac
 }
 
 case "$command_name" in

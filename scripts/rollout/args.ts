@@ -38,3 +38,17 @@ export function parseArgs(args: string[], spec: OptionSpec, usage: string): Pars
 
 export const stringOption = (parsed: ParsedArgs, name: string) =>
   typeof parsed.options[name] === "string" ? parsed.options[name] as string : undefined;
+
+const DURATION_UNITS: Record<string, number> = { "": 1, s: 1, m: 60, min: 60, h: 3600, d: 86_400 };
+
+/** A duration option in seconds: a whole number with an optional unit, `90`, `90s`, `15m`, `24h`, `3d`. */
+export function parseDuration(value: string, option: string): number {
+  const match = /^(\d{1,7})\s*(s|m|min|h|d)?$/.exec(value.trim());
+  if (!match) {
+    throw new CliError(
+      `${option} "${value}" is not a duration: give a whole number with s, m, h or d (e.g. 90s, 15m, 24h, 3d).`,
+      2,
+    );
+  }
+  return Number(match[1]) * DURATION_UNITS[match[2] ?? ""];
+}

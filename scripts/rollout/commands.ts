@@ -2,12 +2,27 @@
 // transactions (./flags.ts), output goes through ./output.ts.
 import type postgres from "postgres";
 import { CliError, connectDatabase, type Sql } from "../lib/database.ts";
-import { type OptionSpec, type ParsedArgs, stringOption } from "./args.ts";
+import { type OptionSpec, type ParsedArgs, parseDuration, stringOption } from "./args.ts";
 import { recordOperatorAction, resolveActor } from "./audit.ts";
-import { changeFlags, environmentOverrides, type FlagChanges, type Flags, readFlags } from "./flags.ts";
+import {
+  changeFlags,
+  environmentOverrides,
+  type FlagChanges,
+  type Flags,
+  readCoverage,
+  readFlags,
+} from "./flags.ts";
 import { runIntegrityChecks } from "./integrity.ts";
 import { fetchAlerts, fetchHealth } from "./ops_http.ts";
-import { printChange, printFlags, printIntegrity, printOps, printVerification, say } from "./output.ts";
+import {
+  printChange,
+  printCoverage,
+  printFlags,
+  printIntegrity,
+  printOps,
+  printVerification,
+  say,
+} from "./output.ts";
 import {
   currentPhase,
   darkLaunch,
@@ -20,7 +35,7 @@ import {
 } from "./phases.ts";
 import { parseBatch, parseReprocessSince, reprocessEvents, reprocessSummary } from "./reprocess.ts";
 import { THRESHOLDS } from "./thresholds.ts";
-import { phaseName, verifyPhase } from "./verify.ts";
+import { formatDuration, phaseName, type Verdict, verifyPhase } from "./verify.ts";
 
 export interface Command {
   summary: string;
@@ -67,6 +82,9 @@ async function backlogHint(sql: Sql) {
   }
 }
 
+/** verify's exit code: a too-early window is not a pass, and scripts can tell it from a failure. */
+const VERDICT_EXIT_CODES: Record<Verdict, number> = { pass: 0, fail: 1, too_early: 3 };
+
 const ACTOR_HELP = "--actor <name>   who is doing this (default: $ROLLOUT_ACTOR, else the OS user); audited";
 
 function phaseCommand(
@@ -91,6 +109,7 @@ function phaseCommand(
         say(`${summary} (as ${actor})`);
         const change = await changeFlags(sql, { actor, action, plan: changes });
         printChange(change);
+        printCoverage(await readCoverage(sql));
         const after = change.after;
         if (after.NOTIFICATIONS_ENABLED.enabled && !after.SCHEDULER_ENABLED.enabled) {
           console.log(
@@ -128,6 +147,7 @@ export const commands: Record<string, Command> = {
       return await withDatabase(async (sql) => {
         const flags = await readFlags(sql);
         printFlags(flags);
+        printCoverage(await readCoverage(sql));
         const overrides = environmentOverrides();
         console.log(
           `environment overrides in this shell: ${overrides.length ? overrides.join(", ") : "none"} ` +
@@ -238,6 +258,7 @@ export const commands: Record<string, Command> = {
           plan: () => ({ ROLLBACK_MODE: { enabled: false } }),
         });
         printChange(change);
+        printCoverage(await readCoverage(sql));
         if (args.options["no-reprocess"] === true) {
           await backlogHint(sql);
           return 0;
@@ -251,17 +272,23 @@ export const commands: Record<string, Command> = {
   },
 
   verify: {
-    summary: "check a phase's success criteria; exits 1 when any fails",
+    summary: "check a phase's success criteria; exits 1 when any fails, 3 when it is too early to tell",
     usage:
-      "usage: deno task rollout verify dark|limited|full|rollback [--since <ISO time>] [--grace <seconds>] [--skip-health]",
+      "usage: deno task rollout verify dark|limited|full|rollback [--since <ISO time>] [--grace <seconds>] [--min-observation <duration>] [--skip-health]",
     details: [
       "Measures the window from --since (default: the last flag change when <phase> is the current one, else the",
       "last audited command that entered it) and prints each criterion with its value and threshold.",
+      "A window shorter than the phase's observation time is TOO EARLY (exit 3), not a pass: " +
+      Object.entries(THRESHOLDS.observationSeconds).map(([phase, s]) => `${phase} ${formatDuration(s)}`).join(
+        ", ",
+      ) +
+      " after its grace.",
       `--grace <s>      rollback only: ignore sends of a round already running (default ${THRESHOLDS.rollbackGraceSeconds})`,
+      "--min-observation <duration>  require this observation time instead (90s, 15m, 24h, 3d; 0 judges any window)",
       "--skip-health    do not require GET $DASHBOARD_URL/api/health to answer 200",
       "Criteria and thresholds: README.md (Rollout CLI) and RUNBOOK.md.",
     ].join("\n"),
-    options: { since: "string", grace: "string", "skip-health": "boolean" },
+    options: { since: "string", grace: "string", "min-observation": "string", "skip-health": "boolean" },
     async run(args, usage) {
       noPositional(args, usage, 1);
       const name = args.positional[0];
@@ -277,15 +304,20 @@ export const commands: Record<string, Command> = {
       if (grace !== undefined && (!Number.isInteger(grace) || grace < 0 || grace > 3600)) {
         throw new CliError(`--grace "${graceText}" must be a whole number of seconds from 0 to 3600.`, 2);
       }
+      const observationText = stringOption(args, "min-observation");
+      const minObservationSeconds = observationText === undefined
+        ? undefined
+        : parseDuration(observationText, "--min-observation");
       return await withDatabase(async (sql) => {
         say(`measuring the ${phaseName(phase)} criteria`);
         const verification = await verifyPhase(sql, phase, {
           since,
           graceSeconds: grace,
           skipHealth: args.options["skip-health"] === true,
+          minObservationSeconds,
         });
         printVerification(verification);
-        return verification.passed ? 0 : 1;
+        return VERDICT_EXIT_CODES[verification.verdict];
       });
     },
   },

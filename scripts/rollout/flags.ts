@@ -113,3 +113,21 @@ export function environmentOverrides(env: { get(name: string): string | undefine
     return [`${name}=${value} (${forces ? "forces processing off" : "no effect"})`];
   });
 }
+
+/** How many companies a flag covers as configured (public.flag_coverage: the per-company hash
+ * claim_due_jobs applies); NUDGES = scheduled and notified, whose due jobs are sent. */
+export interface Coverage {
+  name: FlagName | "NUDGES";
+  companies: number;
+  covered: number;
+  listed: number;
+  rollback_mode: boolean;
+}
+
+export async function readCoverage(sql: Sql): Promise<Coverage[]> {
+  return [
+    ...await sql<
+      Coverage[]
+    >`select name, companies, covered, listed, rollback_mode from public.flag_coverage()`,
+  ];
+}

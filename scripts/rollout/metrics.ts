@@ -11,12 +11,15 @@ export interface WindowMetrics {
   cases_opened: number;
   /** Jobs the scheduler decided about (claimed, sent, failed, suppressed, ...) from `activeSince` on. */
   jobs_dispatched_since: number;
-  /** Delivery attempts from `activeSince` on, by outcome. */
+  /** Delivery attempts from `activeSince` on, by outcome, and the success rate over the tries
+   * (sent + retried + failed + dead), as public.ops_delivery_figures defines them. */
   attempts_since: number;
+  tries: number;
   sent: number;
   retried: number;
   failed: number;
   dead: number;
+  success_rate: number | null;
   /** Jobs sent in the window to companies that NOTIFICATIONS_ENABLED does not cover now. */
   sent_outside_rollout: number;
   /** Jobs suppressed in the window because notifications were off for the company, split by
@@ -35,12 +38,8 @@ export async function measureWindow(
   activeSince: Date,
   overdueMinutes: number,
 ): Promise<WindowMetrics> {
-  const [row] = await sql<Record<keyof WindowMetrics, number>[]>`
-    with flag as (
-      -- The rollout as configured, ignoring ROLLBACK_MODE (flag_enabled would say "off" for all).
-      select f.enabled, f.rollout_percent, f.company_allowlist from public.feature_flags f
-      where f.name = 'NOTIFICATIONS_ENABLED'
-    ), decided as (
+  const [row] = await sql<WindowMetrics[]>`
+    with decided as (
       -- Jobs the scheduler decided about in the window, counted per company and outcome.
       select j.company_id, j.status, j.updated_at >= ${activeSince} as active,
              j.status = 'suppressed' and j.last_error = ${ROLLOUT_SUPPRESSION} as by_rollout, count(*)::int as n
@@ -48,14 +47,13 @@ export async function measureWindow(
       where j.updated_at >= ${since} and j.status not in ('pending', 'cancelled')
       group by 1, 2, 3, 4
     ), covered as (
-      -- Whether the notifications rollout covers each of those companies: once per company.
-      select c.company_id, (select fl.enabled and (c.company_id = any (fl.company_allowlist)
-                                                  or private.company_bucket(c.company_id) < fl.rollout_percent)
-                            from flag fl) as inside
+      -- Whether the notifications rollout covers each of those companies as configured (ignoring
+      -- ROLLBACK_MODE, under which flag_enabled says "off" for all): once per company.
+      select c.company_id, private.flag_covers('NOTIFICATIONS_ENABLED', c.company_id) as inside
       from (select distinct company_id from decided) c
-    ), attempts as (
-      select a.status, count(*)::int as n from public.notification_attempts a
-      where a.created_at >= ${activeSince} group by a.status
+    ), delivery as (
+      -- The one definition of the delivery figures (the ops endpoints read it too).
+      select * from public.ops_delivery_figures(${activeSince}) where channel = 'all'
     ), overdue as (
       select j.company_id, count(*)::int as n from public.job_queue j
       where j.status = 'pending' and j.scheduled_for < now() - make_interval(mins => ${overdueMinutes})
@@ -68,11 +66,8 @@ export async function measureWindow(
       (select count(*)::int from public.events e where e.processed_at >= ${activeSince}) as events_processed_since,
       (select count(*)::int from public.recovery_cases rc where rc.created_at >= ${since}) as cases_opened,
       (select coalesce(sum(n), 0)::int from decided where active) as jobs_dispatched_since,
-      (select coalesce(sum(n), 0)::int from attempts) as attempts_since,
-      (select coalesce(sum(n), 0)::int from attempts where status = 'sent') as sent,
-      (select coalesce(sum(n), 0)::int from attempts where status = 'retry') as retried,
-      (select coalesce(sum(n), 0)::int from attempts where status = 'failed') as failed,
-      (select coalesce(sum(n), 0)::int from attempts where status = 'dead') as dead,
+      delivery.attempts as attempts_since, delivery.tries, delivery.sent, delivery.retried, delivery.failed,
+      delivery.dead, delivery.success_rate,
       (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
        where d.status = 'sent' and not c.inside) as sent_outside_rollout,
       (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
@@ -80,6 +75,7 @@ export async function measureWindow(
       (select coalesce(sum(d.n), 0)::int from decided d join covered c using (company_id)
        where d.by_rollout and not c.inside) as suppressed_outside_rollout,
       (select coalesce(sum(o.n), 0)::int from overdue o
-       where private.flag_enabled('SCHEDULER_ENABLED', o.company_id)) as overdue_jobs`;
-  return row as WindowMetrics;
+       where private.flag_enabled('SCHEDULER_ENABLED', o.company_id)) as overdue_jobs
+    from delivery`;
+  return row;
 }

@@ -1,11 +1,11 @@
 // What the rollout CLI prints: progress lines, the flags, a change before/after, a verification,
 // an integrity run and the dashboard's answers, as plain-text tables.
 import { formatTable } from "../lib/table.ts";
-import { FLAG_NAMES, type FlagChange, type Flags } from "./flags.ts";
+import { type Coverage, FLAG_NAMES, type FlagChange, type Flags } from "./flags.ts";
 import type { IntegrityRun } from "./integrity.ts";
 import { type AlertsBody, describeHealth, type OpsAnswer } from "./ops_http.ts";
 import { describePhase } from "./phases.ts";
-import { phaseName, type Verification } from "./verify.ts";
+import { formatDuration, phaseName, type Verification } from "./verify.ts";
 
 export const say = (line: string) => console.log(`==> ${line}`);
 
@@ -56,24 +56,61 @@ export function printChange(change: FlagChange) {
   }
 }
 
+/** What the flags reach now: "covers 2 of 12 companies" for processing, the scheduler,
+ * notifications, and the companies whose nudges go out (scheduled and notified). */
+export function printCoverage(coverage: Coverage[]) {
+  const label: Record<Coverage["name"], string> = {
+    WEBHOOK_PROCESSING_ENABLED: "WEBHOOK_PROCESSING_ENABLED",
+    SCHEDULER_ENABLED: "SCHEDULER_ENABLED",
+    NOTIFICATIONS_ENABLED: "NOTIFICATIONS_ENABLED",
+    ROLLBACK_MODE: "",
+    NUDGES: "nudges sent (scheduled and notified)",
+  };
+  const shown = coverage.filter((row) => label[row.name]);
+  const anyListed = shown.some((row) => row.listed > 0);
+  const rows = shown.map((row) => [
+    label[row.name],
+    `covers ${row.covered} of ${row.companies} companies`,
+    ...(anyListed ? [row.listed ? `${row.listed} of them by the allow-list` : ""] : []),
+  ]);
+  console.log(
+    `\ncoverage (the per-company hash SQL applies, private.company_bucket)\n${
+      formatTable(["flag", "reach", ...(anyListed ? ["allow-list"] : [])], rows)
+    }`,
+  );
+  if (coverage.some((row) => row.rollback_mode)) {
+    console.log(
+      "ROLLBACK_MODE is on: none of them is processed or sent to until `deno task rollout resume`.",
+    );
+  }
+}
+
 export function printFlags(flags: Flags) {
   console.log(`\nfeature flags\n${formatTable(FLAG_HEADER, flagRows(flags))}`);
 }
 
 export function printVerification(verification: Verification) {
-  console.log(
-    `\n${phaseName(verification.phase)}: success criteria since ${verification.since.toISOString()}\n`,
-  );
+  const name = phaseName(verification.phase);
+  console.log(`\n${name}: success criteria since ${verification.since.toISOString()}\n`);
   console.log(formatTable(
     ["criterion", "measured", "threshold", "result"],
     verification.criteria.map((c) => [c.name, c.measured, c.threshold, c.result.toUpperCase()]),
   ));
-  const failed = verification.criteria.filter((c) => c.result === "fail").length;
-  console.log(
-    `\n${phaseName(verification.phase)}: ${
-      verification.passed ? "PASS" : `FAIL (${failed} of ${verification.criteria.length} criteria failed)`
-    }`,
-  );
+  const observed = `observed for ${formatDuration(verification.observedSeconds)}; the phase needs ${
+    formatDuration(verification.requiredSeconds)
+  }`;
+  if (verification.verdict === "fail") {
+    const failed = verification.criteria.filter((c) => c.result === "fail").length;
+    console.log(`\n${name}: FAIL (${failed} of ${verification.criteria.length} criteria failed)`);
+  } else if (verification.verdict === "too_early") {
+    const ready = new Date(verification.since.getTime() + verification.requiredSeconds * 1000);
+    console.log(
+      `\n${name}: TOO EARLY (not a pass): ${observed}. Nothing failed so far; verify again after ` +
+        `${ready.toISOString()} (or judge a shorter window with --min-observation).`,
+    );
+  } else {
+    console.log(`\n${name}: PASS (${observed})`);
+  }
 }
 
 /** /api/health and /api/alerts as the dashboard answered them. */

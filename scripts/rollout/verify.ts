@@ -15,16 +15,25 @@ export interface Criterion {
   threshold: string;
   result: Result;
 }
+/** pass: every criterion holds over a long enough window; too_early: none fails, but the window is
+ * shorter than the phase's observation time, so a pass would mean nothing yet. */
+export type Verdict = "pass" | "fail" | "too_early";
 export interface Verification {
   phase: VerifiablePhase;
   since: Date;
   criteria: Criterion[];
+  verdict: Verdict;
   passed: boolean;
+  /** Seconds from `since` to the database's now, and how many the phase needs. */
+  observedSeconds: number;
+  requiredSeconds: number;
 }
 export interface VerifyOptions {
   since?: Date;
   graceSeconds?: number;
   skipHealth?: boolean;
+  /** The observation time to require instead of the phase's (THRESHOLDS.observationSeconds). */
+  minObservationSeconds?: number;
 }
 
 const PHASE_NAMES: Record<VerifiablePhase, string> = {
@@ -47,7 +56,8 @@ const atLeast = (name: string, measured: number, min: number): Criterion => ({
   threshold: `>= ${min}`,
   result: measured >= min ? "pass" : "fail",
 });
-/** A share with no denominator yet passes: there is nothing to judge. */
+/** A share with no denominator yet passes: there is nothing to judge (the observation time keeps
+ * such a window from passing too early). */
 const shareAtLeast = (name: string, part: number, whole: number, min: number): Criterion => ({
   name,
   measured: whole === 0 ? "n/a (none in window)" : `${pct(part / whole)} (${part}/${whole})`,
@@ -81,6 +91,10 @@ export async function verifyPhase(
   const since = options.since ?? await defaultSince(sql, phase);
   const grace = phase === "rollback" ? options.graceSeconds ?? THRESHOLDS.rollbackGraceSeconds : 0;
   const activeSince = new Date(since.getTime() + grace * 1000);
+  // The database's clock, as `since` comes from it (flag changes, audit entries).
+  const [{ now }] = await sql<{ now: Date }[]>`select now() as now`;
+  const observedSeconds = Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  const requiredSeconds = options.minObservationSeconds ?? THRESHOLDS.observationSeconds[phase] + grace;
   const flags = await readFlags(sql);
   const actual = currentPhase(flags);
   const m = await measureWindow(sql, since, activeSince, THRESHOLDS.maxOverdueMinutes);
@@ -104,7 +118,21 @@ export async function verifyPhase(
     }
   }
   criteria.push(await healthCriterion(options.skipHealth));
-  return { phase, since, criteria, passed: criteria.every((c) => c.result !== "fail") };
+  // A failure is one whatever the window; a pass needs the whole observation time behind it.
+  const verdict: Verdict = criteria.some((c) => c.result === "fail")
+    ? "fail"
+    : observedSeconds < requiredSeconds
+    ? "too_early"
+    : "pass";
+  return {
+    phase,
+    since,
+    criteria,
+    verdict,
+    passed: verdict === "pass",
+    observedSeconds,
+    requiredSeconds,
+  };
 }
 
 function phaseCriteria(phase: VerifiablePhase, m: WindowMetrics, grace: number): Criterion[] {
@@ -114,12 +142,17 @@ function phaseCriteria(phase: VerifiablePhase, m: WindowMetrics, grace: number):
     m.events_received,
     THRESHOLDS.minProcessedShare,
   );
-  const delivery = shareAtLeast(
-    "delivery success (sent ÷ attempts)",
-    m.sent,
-    m.sent + m.retried + m.failed + m.dead,
-    THRESHOLDS.minDeliverySuccess,
-  );
+  // The rate as SQL defines it (public.ops_delivery_figures), the same the alerts judge.
+  const delivery: Criterion = {
+    name: "delivery success (sent ÷ tries)",
+    measured: m.success_rate === null
+      ? "n/a (no try in window)"
+      : `${
+        pct(m.success_rate)
+      } (${m.sent}/${m.tries}; ${m.retried} retried, ${m.failed} failed, ${m.dead} dead)`,
+    threshold: `>= ${pct(THRESHOLDS.minDeliverySuccess)}`,
+    result: m.success_rate === null || m.success_rate >= THRESHOLDS.minDeliverySuccess ? "pass" : "fail",
+  };
   switch (phase) {
     case "dark":
       return [
@@ -184,4 +217,12 @@ async function healthCriterion(skip?: boolean): Promise<Criterion> {
 
 export function phaseName(phase: VerifiablePhase): string {
   return PHASE_NAMES[phase];
+}
+
+/** A duration as people say it: "45 s", "12 min", "24 h", "3 d" (rounded down). */
+export function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${Math.floor(seconds)} s`;
+  if (seconds < 2 * 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 72 * 3600) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86_400)} d`;
 }

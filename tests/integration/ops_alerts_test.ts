@@ -67,6 +67,7 @@ Deno.test("the report has the contract's shape: every rule once, with severity, 
       "webhook_error_rate",
       "webhook_processing_backlog",
       "webhook_processing_latency",
+      "circuit_breaker_open",
       "reminder_failure_rate",
       "queue_depth",
       "queue_oldest_due",
@@ -194,7 +195,7 @@ Deno.test("webhook_processing_latency (P1) fires when p95 received → processed
 Deno.test("reminder_failure_rate (P2) fires when nudge attempts fail, clears when they are gone", async () => {
   await arranged(async (sql, company) => {
     const baseline = await withBaseline("reminder_failure_rate");
-    const attempts = baseline.evidence.attempts as number;
+    const attempts = baseline.evidence.tries as number;
     const overrides = { OPS_REMINDER_FAILURE_RATE: "0.5", OPS_REMINDER_MIN_ATTEMPTS: String(attempts + 1) };
     await withApp(overrides, async (app) => {
       await assertClear(app, "reminder_failure_rate");

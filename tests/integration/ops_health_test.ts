@@ -223,3 +223,25 @@ Deno.test("/api/health/db reports the pool by its own name and connections again
     await sql.end();
   }
 });
+
+Deno.test("a partial scheduler shows as partial: claim_due_jobs applies its percentage per company", async () => {
+  const sql = connectAsOwner();
+  const restoreFlags = await saveFlags(sql);
+  const app = await opsApp();
+  const scheduler = async () => {
+    const { body } = await app.json("/api/scheduler/reminders");
+    return body.scheduler;
+  };
+  try {
+    await setFlags(sql, { SCHEDULER_ENABLED: true, ROLLBACK_MODE: false });
+    assert.equal(await scheduler(), "on");
+    await sql`update public.feature_flags set rollout_percent = 20 where name = 'SCHEDULER_ENABLED'`;
+    assert.equal(await scheduler(), "partial");
+    await sql`update public.feature_flags set rollout_percent = 0 where name = 'SCHEDULER_ENABLED'`;
+    assert.equal(await scheduler(), "off", "enabled at 0% claims nothing");
+  } finally {
+    await app.close();
+    await restoreFlags();
+    await sql.end();
+  }
+});

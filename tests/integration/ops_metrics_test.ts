@@ -55,6 +55,11 @@ Deno.test("metric values match the database; every family has HELP and TYPE; lab
       values (${company.companyId}, 'mem_ops_rec', 'cancel_scheduled', 'recovered', now() - interval '2 hours', now(),
               'organic', 4200, 'eur')`;
     await company.addDueJobs(2, 60);
+    // A delivered try and a retried one: the dm channel has a success rate to show.
+    await sql`
+      insert into public.notification_attempts (job_id, company_id, status)
+      select j.id, j.company_id, a.status from public.job_queue j, (values ('sent'), ('retry')) a (status)
+      where j.company_id = ${company.companyId} limit 2`;
     await sql`
       insert into public.link_clicks (company_id, case_id, is_bot) values
         (${company.companyId}, ${company.caseId}, false), (${company.companyId}, ${company.caseId}, true)`;
@@ -149,6 +154,23 @@ Deno.test("metric values match the database; every family has HELP and TYPE; lab
           state: breaker.state,
         }),
         1,
+      );
+    }
+    // Delivery success as SQL defines it, the figure the alerts and `rollout verify` judge too.
+    const delivery = await sql<{ channel: string; success_rate: number | null }[]>`
+      select channel, success_rate from public.ops_delivery_figures(now() - interval '1 hour')`;
+    assert.ok(delivery.some((row) => row.channel === "dm" && row.success_rate !== null));
+    for (const row of delivery) {
+      const samples = parsed.samples.filter((sample) =>
+        sample.name === "churn_saver_delivery_success_rate_last_hour" && sample.labels.channel === row.channel
+      );
+      if (row.success_rate === null) assert.equal(samples.length, 0, `${row.channel}: absent without a try`);
+      else assert.equal(samples[0]?.value, row.success_rate, row.channel);
+    }
+    for (const breaker of breakers) {
+      assert.ok(
+        sampleValue(parsed, "churn_saver_circuit_breaker_not_closed_seconds", { channel: breaker.channel }) >=
+          0,
       );
     }
     const [hour] = await sql<{ stored: number; duplicates: number }[]>`

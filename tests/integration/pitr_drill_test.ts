@@ -1,9 +1,12 @@
 // PITR drill on its own scratch cluster (never the shared test cluster): rows written, base backup,
 // more rows, a timestamp taken, rows deleted; `deno task pitr restore --to <timestamp>` brings every
-// row back and keeps the data directory it replaced. Bad requests fail with a message naming why.
+// row back and keeps the data directory it replaced. Restoring the project's schema to a moment
+// before a rollback leaves processing off (ROLLBACK_MODE on, audited) until `rollout resume`. Bad
+// requests fail with a message naming why.
 import assert from "node:assert/strict";
 import { stripVTControlCharacters } from "node:util";
 import postgres from "postgres";
+import { rollout } from "../support/cli.ts";
 import { freePort, isRoot } from "../support/dev_script.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -73,6 +76,11 @@ Deno.test("PITR drill: restore to a timestamp brings deleted rows back", async (
     assert.equal(restore.code, 0, restore.stderr + restore.stdout);
     assert.match(restore.stdout, new RegExp(`from backup\\s+${backupId}`));
     assert.match(restore.stdout, /recovery\s+recovery stopping before commit/);
+    assert.match(
+      restore.stdout,
+      /processing\s+no feature flags in this database/,
+      "a cluster without the schema",
+    );
     const aside = /previous data\s+(\S+)/.exec(restore.stdout)?.[1];
     assert.ok(
       aside && (await Deno.stat(`${aside}/PG_VERSION`)).isFile,
@@ -107,6 +115,94 @@ Deno.test("PITR drill: restore to a timestamp brings deleted rows back", async (
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, new RegExp(backupId));
     assert.match(list.stdout, /archiving\s+on/);
+  });
+});
+
+Deno.test("PITR drill: a restore to before a rollback leaves processing off until `rollout resume`", async () => {
+  await withScratchCluster(async ({ dir, port, url }) => {
+    const schema = await bash(`source scripts/lib/common.sh && apply_schema '${url}'`);
+    assert.equal(schema.code, 0, schema.stderr);
+    const cli = (...args: string[]) => rollout(args, { DATABASE_URL: url });
+    const full = await cli("full", "--actor", "drill-operator");
+    assert.equal(full.code, 0, full.text);
+
+    let sql = postgres(url, { max: 1, onnotice: () => {} });
+    // A due nudge, which a running dispatcher would claim at once.
+    await sql`insert into public.companies (company_id) values ('biz_pitr_drill')`;
+    await sql`insert into public.company_settings (company_id, experience_id) values ('biz_pitr_drill', 'exp_drill')`;
+    await sql`
+      with opened as (
+        insert into public.recovery_cases (company_id, membership_id, user_id, reason, opened_at)
+        values ('biz_pitr_drill', 'mem_drill', 'user_drill', 'payment_failed', now() - interval '1 hour')
+        returning id
+      )
+      insert into public.job_queue (case_id, company_id, channel, step, scheduled_for)
+      select id, 'biz_pitr_drill', 'push', 0, now() - interval '1 minute' from opened`;
+    await sql.end();
+
+    const backup = await pitr(dir, port, "backup");
+    assert.equal(backup.code, 0, backup.stderr);
+    sql = postgres(url, { max: 1, onnotice: () => {} });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const [{ beforeRollback }] = await sql`select to_char(clock_timestamp() at time zone 'utc',
+                                            'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "beforeRollback"`;
+    await sql.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const rolledBack = await cli("rollback", "--actor", "drill-operator");
+    assert.equal(rolledBack.code, 0, rolledBack.text);
+
+    const restore = await pitr(dir, port, "restore", "--to", beforeRollback, "--actor", "restore-operator");
+    assert.equal(restore.code, 0, restore.stderr + restore.stdout);
+    const held =
+      /processing\s+ROLLBACK_MODE on \(audit_log #(\d+)\): nothing is processed, claimed or sent until `deno task rollout resume`/
+        .exec(restore.stdout);
+    assert.ok(held, restore.stdout);
+    assert.match(restore.stdout, /Processing stays off.*\n.*then run: deno task rollout resume/);
+
+    sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const actions = await sql`select id, actor, action, before, after from public.audit_log
+                                where company_id is null order by id`;
+      assert.deepEqual(
+        actions.map((row) => `${row.actor} ${row.action}`),
+        ["drill-operator rollout.full", "restore-operator pitr.restore"],
+        "the rollback is gone with the restore; the hold is audited in its place",
+      );
+      const hold = actions[1];
+      assert.equal(String(hold.id), held[1]);
+      assert.equal(
+        hold.before.flags.ROLLBACK_MODE.enabled,
+        false,
+        "the restore point was before the rollback",
+      );
+      assert.equal(hold.after.flags.ROLLBACK_MODE.enabled, true);
+      assert.equal(
+        hold.after.flags.SCHEDULER_ENABLED.enabled,
+        true,
+        "the phase of the restore point is kept",
+      );
+      assert.equal(Date.parse(hold.after.restored_to), Date.parse(beforeRollback));
+      const [{ rollback, updatedBy }] = await sql`
+        select enabled as rollback, updated_by as "updatedBy" from public.feature_flags where name = 'ROLLBACK_MODE'`;
+      assert.deepEqual([rollback, updatedBy], [true, "restore-operator"]);
+      const claimed = await sql`select job_id from public.claim_due_jobs('drill-dispatcher', 10)`;
+      assert.equal(claimed.length, 0, "no due job is claimed after the restore");
+    } finally {
+      await sql.end();
+    }
+
+    const status = await cli("status", "--skip-health");
+    assert.match(status.stdout, /phase: rollback/, status.text);
+    const resumed = await cli("resume", "--actor", "drill-operator");
+    assert.equal(resumed.code, 0, resumed.text);
+    assert.match(resumed.stdout, /phase now: full/);
+    sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      const claimed = await sql`select job_id, status from public.claim_due_jobs('drill-dispatcher', 10)`;
+      assert.deepEqual(claimed.map((row) => row.status), ["claimed"], "after resume the due job is claimed");
+    } finally {
+      await sql.end();
+    }
   });
 });
 

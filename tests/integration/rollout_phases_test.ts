@@ -122,7 +122,16 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     assert.deepEqual(await pushesTo("a1", "b1", "c1"), [0, 0, 0]);
     assert.equal(await jobStatus("a1"), "pending");
 
-    const verifyDark = await rollout(["verify", "dark"]);
+    // Seconds after the change nothing has failed, yet nothing has been observed either: not a pass.
+    const tooEarly = await rollout(["verify", "dark"]);
+    assert.equal(tooEarly.code, 3, `too early is its own exit code:\n${tooEarly.text}`);
+    assert.equal(criterion(tooEarly, "webhooks received"), "PASS");
+    assert.match(
+      tooEarly.stdout,
+      /dark launch: TOO EARLY \(not a pass\): observed for \d+ s; the phase needs 24 h\. .*verify again after \d{4}-/,
+    );
+    assert.doesNotMatch(tooEarly.stdout, /dark launch: PASS/);
+    const verifyDark = await rollout(["verify", "dark", "--min-observation", "0"]);
     ok(verifyDark, "verify dark");
     assert.equal(criterion(verifyDark, "webhooks received"), "PASS");
     assert.equal(criterion(verifyDark, "notifications sent"), "PASS");
@@ -132,8 +141,38 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     assert.equal(criterion(wrongPhase, "flags are in this phase"), "FAIL");
 
     // --- limited traffic: scheduler 20%, notifications 10% plus one listed company.
-    ok(await rollout(["ramp", "scheduler", "20"]), "ramp scheduler");
-    ok(await rollout(["ramp", "notifications", "10", "--companies", listed]), "ramp notifications");
+    const rampScheduler = await rollout(["ramp", "scheduler", "20"]);
+    ok(rampScheduler, "ramp scheduler");
+    const rampNotifications = await rollout(["ramp", "notifications", "10", "--companies", listed]);
+    ok(rampNotifications, "ramp notifications");
+    // Each ramp says how many companies it reaches, by the hash claim_due_jobs applies per company.
+    const [reach] = await sql<
+      { companies: number; scheduler20: number; scheduled: number; notified: number }[]
+    >`
+      select count(*)::int as companies,
+             count(*) filter (where private.company_bucket(company_id) < 20)::int as scheduler20,
+             count(*) filter (where private.company_bucket(company_id) < 20 or company_id = ${listed})::int as scheduled,
+             count(*) filter (where private.company_bucket(company_id) < 10 or company_id = ${listed})::int as notified
+      from public.companies`;
+    assert.match(
+      rampScheduler.stdout,
+      new RegExp(`^SCHEDULER_ENABLED +covers ${reach.scheduler20} of ${reach.companies} companies`, "m"),
+    );
+    assert.match(
+      rampNotifications.stdout,
+      new RegExp(
+        `^NOTIFICATIONS_ENABLED +covers ${reach.notified} of ${reach.companies} companies +1 of them`,
+        "m",
+      ),
+    );
+    assert.match(
+      rampNotifications.stdout,
+      new RegExp(`^SCHEDULER_ENABLED +covers ${reach.scheduled} of ${reach.companies} companies`, "m"),
+    );
+    assert.match(
+      rampNotifications.stdout,
+      /^nudges sent \(scheduled and notified\) +covers \d+ of \d+ companies/m,
+    );
     const flags = Object.fromEntries(
       (await sql`select name, enabled, rollout_percent, company_allowlist from public.feature_flags`).map((
         row,
@@ -168,9 +207,9 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     assert.match(status.stdout, /^NOTIFICATIONS_ENABLED +on +10% +biz_rollphase/m);
     assert.match(status.stdout, /health \(.*\/api\/health\): /);
     assert.match(status.stdout, /alerts \(.*\/api\/alerts\): /);
-    assert.match(status.stdout, /limited traffic: (PASS|FAIL)/);
+    assert.match(status.stdout, /limited traffic: (TOO EARLY|FAIL)/, "just ramped: no pass yet");
 
-    const verifyLimited = await rollout(["verify", "limited"]);
+    const verifyLimited = await rollout(["verify", "limited", "--min-observation", "0"]);
     ok(verifyLimited, "verify limited");
     assert.equal(criterion(verifyLimited, "sent to companies outside the rollout"), "PASS");
     assert.match(verifyLimited.stdout, /^suppressed outside the rollout +2 /m);
@@ -190,7 +229,10 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     assert.equal(integrity.code, 1, integrity.text);
     assert.match(integrity.stdout, new RegExp(`^job_sent_once +FAIL +1 +${jobA1} `, "m"));
     await sql`delete from public.notification_attempts where id = ${planted.id}`;
-    ok(await rollout(["verify", "limited"]), "verify limited without the planted violation");
+    ok(
+      await rollout(["verify", "limited", "--min-observation", "0"]),
+      "verify limited without the planted violation",
+    );
 
     // --- full: every company; the jobs the rollout held back go out now.
     ok(await rollout(["full"]), "full");
@@ -199,7 +241,7 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     // c1 and c2 waited unclaimed; b3 is new. b1/b2 stay suppressed (a decision, not a delay).
     assert.equal(full.sent, 3, `full: ${JSON.stringify(full)}`);
     assert.deepEqual(await pushesTo("c1", "c2", "b3", "b1"), [1, 1, 1, 0]);
-    const verifyFull = await rollout(["verify", "full"]);
+    const verifyFull = await rollout(["verify", "full", "--min-observation", "0"]);
     ok(verifyFull, "verify full");
     assert.equal(criterion(verifyFull, "suppressed by the rollout"), "PASS");
 
@@ -216,7 +258,7 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     assert.equal(await caseStatus("d2"), "", "no case yet");
     assert.equal(await jobStatus("c3"), "pending");
     assert.deepEqual(await pushesTo("c3", "d2"), [0, 0]);
-    const verifyRollback = await rollout(["verify", "rollback", "--grace", "0"]);
+    const verifyRollback = await rollout(["verify", "rollback", "--grace", "0", "--min-observation", "0"]);
     ok(verifyRollback, "verify rollback");
     assert.equal(criterion(verifyRollback, "delivery attempts"), "PASS");
     const fullDuringRollback = await rollout(["verify", "full"]);
@@ -233,7 +275,7 @@ Deno.test("rollout phases: dark launch → limited → full → rollback → res
     const after = await dispatch();
     assert.equal(after.sent, 2, `after resume: ${JSON.stringify(after)}`);
     assert.deepEqual(await pushesTo("c3", "d2"), [1, 1]);
-    ok(await rollout(["verify", "full"]), "verify full after resume");
+    ok(await rollout(["verify", "full", "--min-observation", "0"]), "verify full after resume");
 
     const actions = await sql`select actor, action from public.audit_log
                               where company_id is null and id > ${lastAudit} order by id`;

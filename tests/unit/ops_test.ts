@@ -1,9 +1,13 @@
 // Units of the ops endpoints: the Prometheus writer's escaping, the request timing ring and histogram,
-// thresholds from the environment, flag overrides, the notifier's message, and start-up configuration.
+// thresholds from the environment, flag overrides, the notifier's message, start-up configuration, and
+// how fast the default configuration pages for a Whop outage.
 import assert from "node:assert/strict";
 import { envFlagOverride } from "../../supabase/functions/_shared/flag_env.ts";
 import { createApp } from "../../web/app.ts";
-import { alertMessage } from "../../web/ops/notifier.ts";
+import { evaluateAlerts } from "../../web/ops/alerts.ts";
+import type { FlagState } from "../../web/ops/flags.ts";
+import { alertMessage, DEFAULT_EVALUATION_INTERVAL_SECONDS } from "../../web/ops/notifier.ts";
+import type { BreakerState } from "../../web/ops/scheduler_stats.ts";
 import { escapeHelp, escapeLabelValue, Exposition, formatValue } from "../../web/ops/prometheus.ts";
 import { RequestTimings, routeGroup } from "../../web/ops/request_timing.ts";
 import { readThresholds, THRESHOLD_VARIABLES } from "../../web/ops/thresholds.ts";
@@ -128,4 +132,79 @@ Deno.test("the dashboard refuses to start without OPS_TOKEN, with a short one, o
     /ALERT_EVALUATION_INTERVAL_SECONDS/,
   );
   await assert.rejects(() => createApp(env({ ...ok, OPS_RESPONSE_P95_MS: "fast" })), /OPS_RESPONSE_P95_MS/);
+});
+
+/** A default read from the source that applies it (the dispatcher's and pg_cron's are not exported). */
+async function sourceDefault(path: string, pattern: RegExp): Promise<string> {
+  const text = await Deno.readTextFile(new URL(`../../${path}`, import.meta.url));
+  const found = pattern.exec(text)?.[1];
+  assert.ok(found, `${path}: no match for ${pattern}`);
+  return found;
+}
+
+Deno.test("the default configuration pages a full Whop outage (P1) within 5 minutes", async () => {
+  const dispatchApp = "supabase/functions/dispatch-notifications/app.ts";
+  const dispatchDefault = async (name: string) =>
+    Number((await sourceDefault(dispatchApp, new RegExp(`"${name}",\\s*([\\d_]+)\\)`))).replaceAll("_", ""));
+  const cooloff = await dispatchDefault("DISPATCH_BREAKER_COOLOFF_SECONDS");
+  const roundSeconds = await dispatchDefault("DISPATCH_MAX_SECONDS");
+  const breakerThreshold = await dispatchDefault("DISPATCH_BREAKER_THRESHOLD");
+  const batchSize = await dispatchDefault("DISPATCH_BATCH_SIZE");
+  let schedule = "";
+  const migrations = new URL("../../supabase/migrations/", import.meta.url);
+  for (const name of [...Deno.readDirSync(migrations)].map((entry) => entry.name).sort()) {
+    const text = Deno.readTextFileSync(new URL(name, migrations));
+    schedule = /cron\.schedule\('churn-saver-dispatch', '([^']+)'/.exec(text)?.[1] ?? schedule;
+  }
+  assert.equal(schedule, "* * * * *", "pg_cron runs a dispatch round every minute");
+  const cadence = 60;
+
+  // Worst case: the outage begins just after a round; the next one starts a cadence later and opens
+  // the breaker within its time budget (its first `breakerThreshold` sends fail, a batch holds more);
+  // the rule fires once the breaker stays open past its cool-off (pgTAP 021: kept through failed
+  // probes); the notifier evaluates at its interval.
+  assert.ok(breakerThreshold <= batchSize, "one round's batch is enough to open the breaker");
+  const worstCaseSeconds = cadence + roundSeconds + cooloff + DEFAULT_EVALUATION_INTERVAL_SECONDS;
+  assert.ok(worstCaseSeconds <= 300, `a page after at most ${worstCaseSeconds} s`);
+
+  // The rule itself adds no window of its own: a breaker stuck past its cool-off fires at once, P1,
+  // with the default thresholds and the scheduler on, and only then.
+  const flag = (name: FlagState["name"], effective: FlagState["effective"]): FlagState => ({
+    name,
+    enabled: effective !== "off",
+    rollout_percent: 100,
+    allowlist_size: 0,
+    env_override: null,
+    effective,
+    updated_at: null,
+  });
+  const breaker = (channel: string, stuck: boolean): BreakerState => ({
+    channel,
+    state: stuck ? "open" : "closed",
+    consecutive_failures: stuck ? 9 : 0,
+    retry_at: null,
+    not_closed_since: stuck ? new Date().toISOString() : null,
+    not_closed_seconds: stuck ? cooloff + 1 : null,
+    cooloff_seconds: stuck ? cooloff : null,
+    stuck,
+  });
+  const snapshot = (scheduler: FlagState["effective"], breakers: BreakerState[]) => ({
+    checked_at: new Date().toISOString(),
+    database: { status: "ok" as const, latency_ms: 1 },
+    flags: [flag("SCHEDULER_ENABLED", scheduler), flag("ROLLBACK_MODE", "off")],
+    breakers,
+  });
+  const rule = (s: ReturnType<typeof snapshot>) =>
+    evaluateAlerts(s, readThresholds(env({})), new RequestTimings(10)).alerts
+      .find((a) => a.id === "circuit_breaker_open")!;
+  const outage = rule(
+    snapshot("on", [breaker("push", true), breaker("dm", true), breaker("incentive", false)]),
+  );
+  assert.deepEqual([outage.severity, outage.firing, outage.value], ["P1", true, 2]);
+  assert.equal(rule(snapshot("on", [breaker("push", false)])).firing, false, "closed breakers: quiet");
+  assert.equal(
+    rule(snapshot("off", [breaker("push", true)])).firing,
+    false,
+    "the scheduler off: nobody probes, so an open breaker waits on purpose",
+  );
 });

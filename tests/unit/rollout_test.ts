@@ -1,7 +1,10 @@
 // The rollout CLI's pure parts: which phase a set of flags is, what each phase command changes,
-// and the validation of percentages, company ids and options.
+// the validation of percentages, company ids, durations and options, and where its numbers come from.
 import assert from "node:assert/strict";
-import { parseArgs } from "../../scripts/rollout/args.ts";
+import { parseArgs, parseDuration } from "../../scripts/rollout/args.ts";
+import { THRESHOLDS } from "../../scripts/rollout/thresholds.ts";
+import { formatDuration } from "../../scripts/rollout/verify.ts";
+import { readThresholds } from "../../web/ops/thresholds.ts";
 import {
   applyChange,
   environmentOverrides,
@@ -134,4 +137,38 @@ Deno.test("flag variables in the shell are shown with what they do", () => {
     "ROLLBACK_MODE=true (forces processing off)",
   ]);
   assert.deepEqual(environmentOverrides(new Map()), []);
+});
+
+Deno.test("verify judges a figure the ops endpoints judge by their number, not one of its own", () => {
+  const ops = readThresholds(new Map());
+  assert.equal(THRESHOLDS.minDeliverySuccess, 0.95);
+  assert.equal(
+    THRESHOLDS.minDeliverySuccess,
+    1 - ops.reminderFailureRate,
+    "delivery success = 1 - alert rate",
+  );
+  assert.equal(THRESHOLDS.maxOverdueMinutes * 60, ops.queueOldestDueSeconds, "overdue = queue_oldest_due");
+});
+
+Deno.test("observation times and durations", () => {
+  assert.deepEqual(
+    Object.fromEntries(
+      Object.entries(THRESHOLDS.observationSeconds).map(([phase, s]) => [phase, formatDuration(s)]),
+    ),
+    { dark: "24 h", limited: "3 d", full: "24 h", rollback: "2 min" },
+  );
+  assert.equal(formatDuration(12.7), "12 s");
+  assert.equal(parseDuration("0", "--x"), 0);
+  assert.equal(parseDuration("90", "--x"), 90);
+  assert.equal(parseDuration("15m", "--x"), 900);
+  assert.equal(parseDuration("24h", "--x"), 86_400);
+  assert.equal(parseDuration("3d", "--x"), 259_200);
+  for (const bad of ["", "-1", "1.5h", "soon", "3 weeks"]) {
+    assert.throws(
+      () => parseDuration(bad, "--min-observation"),
+      (error: CliError) =>
+        error.exitCode === 2 && /--min-observation .* is not a duration/.test(error.message),
+      bad,
+    );
+  }
 });

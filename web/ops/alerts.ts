@@ -121,24 +121,55 @@ const RULES: Rule[] = [
       },
   },
   {
+    // A Whop outage: the breaker opened and its probe did not close it within one cool-off (or
+    // the probe itself is stuck). P1 because nothing reaches members on that channel meanwhile.
+    id: "circuit_breaker_open",
+    severity: "P1",
+    summary:
+      "Whop API failing: channels whose circuit breaker has stayed open or half-open longer than its cool-off",
+    threshold: () => 0,
+    measure: (s) => {
+      if (!s.breakers || !s.flags) return null;
+      const stuck = s.breakers.filter((breaker) => breaker.stuck);
+      return {
+        value: stuck.length,
+        // Nobody probes while the scheduler is off: an open breaker then waits on purpose.
+        applies: !flagIs(s.flags, "SCHEDULER_ENABLED", "off"),
+        evidence: {
+          stuck_channels: stuck.map((breaker) => breaker.channel),
+          breakers: s.breakers,
+          scheduler: flagEffective(s, "SCHEDULER_ENABLED"),
+          hint: 'RUNBOOK "Whop API failing, circuit open"',
+        },
+      };
+    },
+  },
+  {
     id: "reminder_failure_rate",
     severity: "P2",
-    summary: "Reminder failure rate: share of nudge attempts in the last hour that failed or died",
+    summary:
+      "Reminder failure rate: share of nudge tries in the last hour that did not deliver (retried, failed or dead)",
     threshold: (t) => t.reminderFailureRate,
     measure: (s, t) => {
       if (!s.scheduler) return null;
-      let sent = 0, failed = 0;
-      const byChannel: Record<string, unknown> = {};
-      for (const [channel, delivery] of Object.entries(s.scheduler.delivery_last_hour)) {
-        sent += delivery.attempts.sent;
-        failed += delivery.attempts.failed + delivery.attempts.dead;
-        byChannel[channel] = { ...delivery.attempts, success_rate: delivery.success_rate };
-      }
-      const attempts = sent + failed;
+      const total = s.scheduler.delivery_total_last_hour;
+      const byChannel = Object.fromEntries(
+        Object.entries(s.scheduler.delivery_last_hour).map(([channel, delivery]) => [channel, {
+          ...delivery.attempts,
+          tries: delivery.tries,
+          success_rate: delivery.success_rate,
+        }]),
+      );
       return {
-        value: attempts > 0 ? Math.round((failed / attempts) * 10000) / 10000 : null,
-        applies: attempts >= t.reminderMinAttempts,
-        evidence: { attempts, failed, by_channel: byChannel, min_attempts: t.reminderMinAttempts },
+        value: total.failure_rate,
+        applies: total.tries >= t.reminderMinAttempts,
+        evidence: {
+          tries: total.tries,
+          failed: total.tries - total.attempts.sent,
+          success_rate: total.success_rate,
+          by_channel: byChannel,
+          min_attempts: t.reminderMinAttempts,
+        },
       };
     },
   },

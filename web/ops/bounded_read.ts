@@ -23,8 +23,3 @@ export async function boundedRead<T>(
 export function seconds(value: number | string | null): number | null {
   return value === null ? null : Math.round(Number(value) * 1000) / 1000;
 }
-
-/** part ÷ whole, rounded to 4 places; null when there is nothing to divide by. */
-export function ratio(part: number, whole: number): number | null {
-  return whole > 0 ? Math.round((part / whole) * 10000) / 10000 : null;
-}

@@ -38,8 +38,9 @@ export async function readFlags(tx: OpsTx, env: EnvReader): Promise<FlagState[]>
   return FLAG_NAMES.map((name) => {
     const row = byName.get(name);
     const override = envFlagOverride(env, name);
-    // The scheduler and the rollback switch are global: their percentage does not apply.
-    const global = name === "ROLLBACK_MODE" || name === "SCHEDULER_ENABLED";
+    // The rollback switch is global; the scheduler's percentage applies per company, as
+    // claim_due_jobs applies it (a scheduler at 20% is partial, at 0% off).
+    const global = name === "ROLLBACK_MODE";
     let effective: FlagState["effective"] = !row?.on
       ? "off"
       : global || row.rollout_percent >= 100

@@ -151,6 +151,27 @@ function technical(out: Exposition, s: Snapshot) {
       .sample(`${P}queue_jobs`, q.pending, { status: "pending" })
       .sample(`${P}queue_jobs`, q.claimed, { status: "claimed" });
   }
+  if (s.breakers) {
+    out.family(`${P}circuit_breaker_state`, "gauge", "1 for each channel's current circuit breaker state.");
+    for (const breaker of s.breakers) {
+      for (const state of BREAKER_STATES) {
+        out.sample(`${P}circuit_breaker_state`, breaker.state === state ? 1 : 0, {
+          channel: breaker.channel,
+          state,
+        });
+      }
+    }
+    out.family(
+      `${P}circuit_breaker_not_closed_seconds`,
+      "gauge",
+      "Seconds since the channel's breaker left closed, through re-opens (0 while closed).",
+    );
+    for (const breaker of s.breakers) {
+      out.sample(`${P}circuit_breaker_not_closed_seconds`, breaker.not_closed_seconds ?? 0, {
+        channel: breaker.channel,
+      });
+    }
+  }
   if (s.scheduler) {
     out.family(
       `${P}job_attempts_last_hour`,
@@ -165,15 +186,23 @@ function technical(out: Exposition, s: Snapshot) {
         });
       }
     }
-    out.family(`${P}circuit_breaker_state`, "gauge", "1 for each channel's current circuit breaker state.");
-    for (const breaker of s.scheduler.breakers) {
-      for (const state of BREAKER_STATES) {
-        out.sample(`${P}circuit_breaker_state`, breaker.state === state ? 1 : 0, {
-          channel: breaker.channel,
-          state,
-        });
-      }
+    out.family(
+      `${P}delivery_success_rate_last_hour`,
+      "gauge",
+      "Delivered ÷ tries (sent, retried, failed, dead attempts) in the last hour, by channel and all (absent without a try).",
+    );
+    for (const channel of CHANNELS) {
+      out.sample(
+        `${P}delivery_success_rate_last_hour`,
+        s.scheduler.delivery_last_hour[channel].success_rate,
+        {
+          channel,
+        },
+      );
     }
+    out.sample(`${P}delivery_success_rate_last_hour`, s.scheduler.delivery_total_last_hour.success_rate, {
+      channel: "all",
+    });
     out.family(`${P}cron_job_failures_last_hour`, "gauge", "Failed pg_cron runs in the last hour, by job.");
     for (const job of s.scheduler.cron.jobs) {
       out.sample(`${P}cron_job_failures_last_hour`, job.failures_last_hour, { job: job.job });

@@ -6,6 +6,9 @@
 import { log } from "../../supabase/functions/_shared/log.ts";
 import type { Alert, AlertReport } from "./alerts.ts";
 
+/** ALERT_EVALUATION_INTERVAL_SECONDS when unset: part of how fast an outage pages (tests/unit/ops_test.ts). */
+export const DEFAULT_EVALUATION_INTERVAL_SECONDS = 60;
+
 export interface NotifierOptions {
   url: string;
   intervalMs: number;

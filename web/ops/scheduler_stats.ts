@@ -1,17 +1,24 @@
 // The nudge scheduler: due jobs not yet sent (queue depth, oldest due age); pg_cron's last runs,
-// delivery outcomes per channel in the last hour, and the circuit breakers.
+// delivery outcomes per channel in the last hour, and the circuit breakers. The delivery and
+// breaker figures are defined in SQL (public.ops_delivery_figures, public.ops_breaker_figures), so
+// that the alerts, health, metrics and `rollout verify` all judge the same numbers.
 import { redactText } from "../../supabase/functions/_shared/log.ts";
-import { type OpsTx, ratio, seconds } from "./bounded_read.ts";
+import { type OpsTx, seconds } from "./bounded_read.ts";
 
 export const CHANNELS = ["push", "dm", "incentive"] as const;
 /** Attempt outcomes (notification_attempts.status). */
 export const ATTEMPT_STATUSES = ["sent", "retry", "failed", "dead", "skipped"] as const;
 
+/** One channel's delivery figures, as public.ops_delivery_figures defines them (the one definition). */
 export interface ChannelDelivery {
   attempts: Record<(typeof ATTEMPT_STATUSES)[number], number>;
+  /** Attempts that called Whop: sent + retried + failed + dead. */
+  tries: number;
   suppressed: number;
-  /** sent ÷ (sent + failed + dead): final outcomes only; retries and skips are not failures yet. */
+  /** sent ÷ tries: a retry is a failed try, a dead job one more. */
   success_rate: number | null;
+  /** (retried + failed + dead) ÷ tries. */
+  failure_rate: number | null;
 }
 
 export interface CronJobRun {
@@ -35,7 +42,23 @@ export interface QueueStats {
 export interface SchedulerStats {
   cron: { available: boolean; jobs: CronJobRun[]; failures_last_hour: number };
   delivery_last_hour: Record<(typeof CHANNELS)[number], ChannelDelivery>;
-  breakers: { channel: string; state: string; consecutive_failures: number; retry_at: string | null }[];
+  /** Every channel together. */
+  delivery_total_last_hour: ChannelDelivery;
+}
+
+/** A channel's circuit breaker (public.ops_breaker_figures). */
+export interface BreakerState {
+  channel: string;
+  state: string;
+  consecutive_failures: number;
+  retry_at: string | null;
+  /** When it last left closed (kept through re-opens); null while closed. */
+  not_closed_since: string | null;
+  not_closed_seconds: number | null;
+  /** Its dispatcher's cool-off, as recorded when it opened. */
+  cooloff_seconds: number | null;
+  /** Open or half-open for longer than its cool-off: the probe did not close it. */
+  stuck: boolean;
 }
 
 /** Cheap (the partial index of open jobs): what /api/health reads as the scheduler's lag. */
@@ -60,42 +83,73 @@ export async function readQueueStats(tx: OpsTx): Promise<QueueStats> {
 }
 
 export async function readSchedulerStats(tx: OpsTx): Promise<SchedulerStats> {
-  const attempts = await tx<{ channel: string; status: string; count: number }[]>`
-    select j.channel, a.status, count(*)::int as count
-    from public.notification_attempts a join public.job_queue j on j.id = a.job_id
-    where a.created_at > now() - interval '1 hour'
-    group by j.channel, a.status`;
-  const suppressed = await tx<{ channel: string; count: number }[]>`
-    select channel, count(*)::int as count from public.job_queue
-    where status = 'suppressed' and updated_at > now() - interval '1 hour'
-    group by channel`;
-  const breakers = await tx<
-    { channel: string; state: string; consecutive_failures: number; retry_at: Date | null }[]
-  >`
-    select channel, state, consecutive_failures, retry_at from public.circuit_breakers order by channel`;
-
-  const delivery = Object.fromEntries(CHANNELS.map((channel) => {
-    const counts = Object.fromEntries(
-      ATTEMPT_STATUSES.map((status) => [status, 0]),
-    ) as ChannelDelivery["attempts"];
-    for (const row of attempts) {
-      if (row.channel === channel && row.status in counts) {
-        counts[row.status as keyof typeof counts] = row.count;
-      }
-    }
-    return [channel, {
-      attempts: counts,
-      suppressed: suppressed.find((row) => row.channel === channel)?.count ?? 0,
-      success_rate: ratio(counts.sent, counts.sent + counts.failed + counts.dead),
-    }];
-  })) as SchedulerStats["delivery_last_hour"];
-
+  const rows = await readDeliveryFigures(tx);
+  const byChannel = new Map(rows.map((row) => [row.channel, row]));
   const cron = await readCronRuns(tx);
   return {
     cron: { ...cron, failures_last_hour: cron.jobs.reduce((sum, job) => sum + job.failures_last_hour, 0) },
-    delivery_last_hour: delivery,
-    breakers: breakers.map((row) => ({ ...row, retry_at: row.retry_at?.toISOString() ?? null })),
+    delivery_last_hour: Object.fromEntries(
+      CHANNELS.map((channel) => [channel, byChannel.get(channel)!.delivery]),
+    ) as SchedulerStats["delivery_last_hour"],
+    delivery_total_last_hour: byChannel.get("all")!.delivery,
   };
+}
+
+/** public.ops_delivery_figures over the last hour, per channel and "all". */
+async function readDeliveryFigures(tx: OpsTx) {
+  const rows = await tx<
+    {
+      channel: string;
+      tries: number;
+      sent: number;
+      retried: number;
+      failed: number;
+      dead: number;
+      skipped: number;
+      suppressed: number;
+      success_rate: number | null;
+      failure_rate: number | null;
+    }[]
+  >`select * from public.ops_delivery_figures(now() - interval '1 hour')`;
+  return rows.map((row) => ({
+    channel: row.channel,
+    delivery: {
+      attempts: {
+        sent: row.sent,
+        retry: row.retried,
+        failed: row.failed,
+        dead: row.dead,
+        skipped: row.skipped,
+      },
+      tries: row.tries,
+      suppressed: row.suppressed,
+      success_rate: row.success_rate,
+      failure_rate: row.failure_rate,
+    } satisfies ChannelDelivery,
+  }));
+}
+
+/** Cheap (three rows): what /api/health reads to tell a Whop outage. */
+export async function readBreakers(tx: OpsTx): Promise<BreakerState[]> {
+  const rows = await tx<
+    {
+      channel: string;
+      state: string;
+      consecutive_failures: number;
+      retry_at: Date | null;
+      not_closed_since: Date | null;
+      not_closed_seconds: number | null;
+      cooloff_seconds: number | null;
+      stuck: boolean;
+    }[]
+  >`
+    select channel, state, consecutive_failures, retry_at, not_closed_since, not_closed_seconds, cooloff_seconds, stuck
+    from public.ops_breaker_figures()`;
+  return rows.map((row) => ({
+    ...row,
+    retry_at: row.retry_at?.toISOString() ?? null,
+    not_closed_since: row.not_closed_since?.toISOString() ?? null,
+  }));
 }
 
 /** Each pg_cron job with its latest run. Messages are shortened and redacted: they are error texts. */

@@ -9,7 +9,9 @@ import { type DbStats, readDbStats } from "./db_stats.ts";
 import { type FlagState, readFlags } from "./flags.ts";
 import type { RequestTimings } from "./request_timing.ts";
 import {
+  type BreakerState,
   type QueueStats,
+  readBreakers,
   readQueueStats,
   readSchedulerStats,
   type SchedulerStats,
@@ -35,10 +37,11 @@ export interface Snapshot {
   webhooks?: WebhookStats;
   queue?: QueueStats;
   scheduler?: SchedulerStats;
+  breakers?: BreakerState[];
   business?: BusinessStats;
 }
 
-export type Part = "flags" | "db" | "webhooks" | "queue" | "scheduler" | "business";
+export type Part = "flags" | "db" | "webhooks" | "queue" | "scheduler" | "breakers" | "business";
 
 export async function readSnapshot(ops: OpsContext, parts: readonly Part[]): Promise<Snapshot> {
   const checked_at = new Date().toISOString();
@@ -52,6 +55,7 @@ export async function readSnapshot(ops: OpsContext, parts: readonly Part[]): Pro
       if (parts.includes("webhooks")) out.webhooks = await readWebhookStats(tx, ops.env, ops.thresholds);
       if (parts.includes("queue")) out.queue = await readQueueStats(tx);
       if (parts.includes("scheduler")) out.scheduler = await readSchedulerStats(tx);
+      if (parts.includes("breakers")) out.breakers = await readBreakers(tx);
       if (parts.includes("business")) out.business = await readBusinessStats(tx);
       return out;
     });

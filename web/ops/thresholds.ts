@@ -1,5 +1,6 @@
 // Every number the ops endpoints judge by, in one place (README, "Operations: health, metrics,
-// alerts", lists them). Each can be overridden by the environment variable named next to it.
+// alerts", lists them). Each can be overridden by the environment variable named next to it. The
+// rollout CLI's criteria on the same figures take their numbers from here (scripts/rollout/thresholds.ts).
 import { ConfigError, type EnvReader } from "../../supabase/functions/_shared/config.ts";
 
 const DEFAULTS = {
@@ -17,8 +18,9 @@ const DEFAULTS = {
   processingBacklogSeconds: ["OPS_PROCESSING_BACKLOG_SECONDS", 300],
   /** How many such stuck events are tolerated (any is a problem by default). */
   processingStuckEvents: ["OPS_PROCESSING_STUCK_EVENTS", 0],
-  /** Share of nudge attempts in the last hour that failed or died. */
-  reminderFailureRate: ["OPS_REMINDER_FAILURE_RATE", 0.1],
+  /** Share of nudge tries in the last hour that did not deliver (retried, failed, dead:
+   * public.ops_delivery_figures). Its complement is `rollout verify`'s delivery success criterion. */
+  reminderFailureRate: ["OPS_REMINDER_FAILURE_RATE", 0.05],
   reminderMinAttempts: ["OPS_REMINDER_MIN_ATTEMPTS", 10],
   /** Due jobs not yet sent (pending, or claimed with an expired lease). */
   queueDepth: ["OPS_QUEUE_DEPTH", 1000],

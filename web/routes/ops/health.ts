@@ -3,7 +3,7 @@
 // Each judges its own dependency; the reasons say why a status is not ok.
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../../supabase/functions/_shared/config.ts";
-import { alertById, type AlertReport, evaluateAlerts } from "../../ops/alerts.ts";
+import { type Alert, alertById, type AlertReport, evaluateAlerts } from "../../ops/alerts.ts";
 import { flagEffective, flagIs } from "../../ops/flags.ts";
 import { type OpsContext, type Part, readSnapshot, type Snapshot } from "../../ops/snapshot.ts";
 
@@ -50,7 +50,7 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
   }
 
   routes.get("/api/health", async (c) => {
-    const { snapshot, alerts } = await look(["flags", "webhooks", "queue"]);
+    const { snapshot, alerts } = await look(["flags", "webhooks", "queue", "breakers"]);
     const overall = new Verdict();
     // Only a dead database makes the application unavailable; the rest degrades it.
     if (snapshot.database.status !== "ok") overall.add("unavailable", "the database does not answer");
@@ -58,7 +58,8 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
     const flags = flagsCheck(snapshot);
     const webhooks = webhooksCheck(snapshot, alertById(alerts, "webhooks_stopped").firing);
     const scheduler = schedulerCheck(snapshot, ops);
-    for (const check of snapshot.database.status === "ok" ? [flags, webhooks, scheduler] : []) {
+    const delivery = deliveryCheck(snapshot, alertById(alerts, "circuit_breaker_open"));
+    for (const check of snapshot.database.status === "ok" ? [flags, webhooks, scheduler, delivery] : []) {
       if (check.status !== "ok") overall.add("degraded", check.reasons.join("; "));
     }
     return answer(c, overall, {
@@ -78,6 +79,17 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
           lag_seconds: snapshot.queue?.oldest_due_age_seconds ?? null,
           queue_depth: snapshot.queue?.depth ?? null,
           lag_threshold_seconds: ops.thresholds.queueOldestDueSeconds,
+        },
+        delivery: {
+          status: delivery.status,
+          breakers:
+            snapshot.breakers?.map(({ channel, state, not_closed_seconds, cooloff_seconds, stuck }) => ({
+              channel,
+              state,
+              not_closed_seconds,
+              cooloff_seconds,
+              stuck,
+            })) ?? null,
         },
       },
     });
@@ -140,15 +152,13 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
   });
 
   routes.get("/api/scheduler/reminders", async (c) => {
-    const { snapshot, verdict, alerts } = await look(["flags", "queue", "scheduler"]);
+    const { snapshot, verdict, alerts } = await look(["flags", "queue", "scheduler", "breakers"]);
     const scheduler = schedulerCheck(snapshot, ops);
     for (const reason of scheduler.reasons) verdict.add(scheduler.status, reason);
-    if (snapshot.scheduler) {
-      verdict.degradeOn(alerts, ["reminder_failure_rate", "cron_failures"]);
-      for (const breaker of snapshot.scheduler.breakers) {
-        if (breaker.state !== "closed") {
-          verdict.add("degraded", `the ${breaker.channel} circuit breaker is ${breaker.state}`);
-        }
+    if (snapshot.scheduler) verdict.degradeOn(alerts, ["reminder_failure_rate", "cron_failures"]);
+    for (const breaker of snapshot.breakers ?? []) {
+      if (breaker.state !== "closed") {
+        verdict.add("degraded", `the ${breaker.channel} circuit breaker is ${breaker.state}`);
       }
     }
     const s = snapshot.scheduler;
@@ -159,11 +169,13 @@ export function healthRoutes(ops: OpsContext, options: { appEnv: AppEnv }) {
       queue: snapshot.queue ?? null,
       cron: s?.cron ?? null,
       delivery_last_hour: s?.delivery_last_hour ?? null,
-      breakers: s?.breakers ?? null,
+      delivery_total_last_hour: s?.delivery_total_last_hour ?? null,
+      breakers: snapshot.breakers ?? null,
       thresholds: {
         queue_depth: ops.thresholds.queueDepth,
         oldest_due_seconds: ops.thresholds.queueOldestDueSeconds,
         reminder_failure_rate: ops.thresholds.reminderFailureRate,
+        reminder_min_attempts: ops.thresholds.reminderMinAttempts,
         cron_failures: ops.thresholds.cronFailures,
       },
     });
@@ -185,6 +197,21 @@ function webhooksCheck(snapshot: Snapshot, stopped: boolean): Verdict {
   const verdict = new Verdict();
   if (!snapshot.webhooks) verdict.add("unavailable", "webhook figures could not be read");
   if (stopped) verdict.add("degraded", `no webhook for ${snapshot.webhooks?.last_age_seconds} s`);
+  return verdict;
+}
+
+/** Degraded while Whop fails: a breaker the probe did not close within its cool-off (the P1 alert). */
+function deliveryCheck(snapshot: Snapshot, breakerAlert: Alert): Verdict {
+  const verdict = new Verdict();
+  if (!snapshot.breakers) verdict.add("unavailable", "the circuit breakers could not be read");
+  for (const breaker of breakerAlert.firing ? snapshot.breakers ?? [] : []) {
+    if (!breaker.stuck) continue;
+    verdict.add(
+      "degraded",
+      `the ${breaker.channel} circuit breaker has been ${breaker.state} for ${breaker.not_closed_seconds} s ` +
+        `(cool-off ${breaker.cooloff_seconds ?? "unknown"} s): Whop's API is failing`,
+    );
+  }
   return verdict;
 }
 

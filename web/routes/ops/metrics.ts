@@ -9,7 +9,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../../ops/prometheus.ts";
 import { type OpsContext, readSnapshot } from "../../ops/snapshot.ts";
 
 /** Everything the alert rules read. */
-export const ALERT_PARTS = ["flags", "db", "webhooks", "queue", "scheduler"] as const;
+export const ALERT_PARTS = ["flags", "db", "webhooks", "queue", "scheduler", "breakers"] as const;
 
 export async function currentAlerts(ops: OpsContext) {
   return evaluateAlerts(await readSnapshot(ops, ALERT_PARTS), ops.thresholds, ops.timings);
