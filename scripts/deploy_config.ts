@@ -8,6 +8,7 @@ import { type EnvReader } from "../supabase/functions/_shared/config.ts";
 import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
 import { sentryDsnHost } from "../supabase/functions/_shared/sentry.ts";
 import { readThresholds, THRESHOLD_VARIABLES } from "../web/ops/thresholds.ts";
+import { readAllowedOrigins } from "../web/lib/cross_site.ts";
 import { listFunctions } from "./local/functions_gateway.ts";
 
 const FLAGS = ["WEBHOOK_PROCESSING_ENABLED", "SCHEDULER_ENABLED", "NOTIFICATIONS_ENABLED", "ROLLBACK_MODE"];
@@ -15,9 +16,10 @@ const ALERT_TUNING = [
   "ALERT_EVALUATION_INTERVAL_SECONDS",
   ...Object.values(THRESHOLD_VARIABLES).map((threshold) => threshold.variable),
 ];
+/** The dashboard's limits on CSV exports (web/lib/export_limits.ts). */
+const DASHBOARD_TUNING = ["DASHBOARD_EXPORT_IDLE_SECONDS", "DASHBOARD_EXPORT_MAX_SECONDS"];
 const FUNCTION_TUNING = [
-  "WEBHOOK_RATE_LIMIT_PER_IP",
-  "WEBHOOK_RATE_LIMIT_PER_COMPANY",
+  "WEBHOOK_FAILED_VERIFICATIONS_PER_IP",
   "WEBHOOK_MAX_BODY_BYTES",
   "WEBHOOK_DB_TIMEOUT_MS",
   "WHOP_TIMEOUT_MS",
@@ -60,7 +62,14 @@ export const TARGETS = {
       "LINK_SIGNING_KEY",
       "OPS_TOKEN",
     ],
-    optional: ["SENTRY_DSN", "ALERT_WEBHOOK_URL", ...FLAGS, ...ALERT_TUNING],
+    optional: [
+      "SENTRY_DSN",
+      "ALERT_WEBHOOK_URL",
+      "DASHBOARD_ALLOWED_ORIGINS",
+      ...FLAGS,
+      ...ALERT_TUNING,
+      ...DASHBOARD_TUNING,
+    ],
   },
 } as const;
 export type Target = keyof typeof TARGETS;
@@ -81,8 +90,10 @@ const DASHBOARD_NON_SECRETS = [
   "WHOP_APP_ID",
   "WHOP_API_BASE_URL",
   "WHOP_JWKS_URL",
+  "DASHBOARD_ALLOWED_ORIGINS",
   ...FLAGS,
   ...ALERT_TUNING,
+  ...DASHBOARD_TUNING,
 ];
 
 const MIN_TOKEN_LENGTH = 32;
@@ -169,7 +180,16 @@ export async function checkDeployConfig(env: EnvReader, root: URL): Promise<stri
   } catch (error) {
     problems.push((error as Error).message);
   }
-  for (const name of ["ALERT_EVALUATION_INTERVAL_SECONDS", ...FUNCTION_TUNING]) {
+  if (present("DASHBOARD_ALLOWED_ORIGINS")) {
+    try {
+      for (const origin of readAllowedOrigins(env)) {
+        problems.push(...checkUrl("DASHBOARD_ALLOWED_ORIGINS", origin, ["https:"]));
+      }
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  for (const name of ["ALERT_EVALUATION_INTERVAL_SECONDS", ...FUNCTION_TUNING, ...DASHBOARD_TUNING]) {
     if (present(name) && !(Number(value(env, name)) > 0)) {
       problems.push(`${name} must be a positive number when set, not "${value(env, name)}".`);
     }

@@ -9,12 +9,15 @@ import { registerSecrets } from "../supabase/functions/_shared/log.ts";
 import { errorReporting } from "../supabase/functions/_shared/sentry.ts";
 import { createWhopClient } from "../supabase/functions/_shared/whop/client.ts";
 import { handleErrorWithPages } from "./lib/error_page.tsx";
+import { readAllowedOrigins } from "./lib/cross_site.ts";
+import { ExportSlots, readExportTimeouts } from "./lib/export_limits.ts";
+import { isCompanyInstalled } from "./lib/tenant.ts";
 import { createWhopAuth } from "./lib/whop_auth.ts";
 import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { securityHeaders } from "./lib/security_headers.ts";
 import { healthRoutes } from "./routes/ops/health.ts";
 import { currentAlerts, metricsRoutes } from "./routes/ops/metrics.ts";
-import { startAlertNotifier } from "./ops/notifier.ts";
+import { DEFAULT_EVALUATION_INTERVAL_SECONDS, startAlertNotifier } from "./ops/notifier.ts";
 import { RequestTimings } from "./ops/request_timing.ts";
 import type { OpsContext } from "./ops/snapshot.ts";
 import { readThresholds } from "./ops/thresholds.ts";
@@ -23,6 +26,10 @@ import { recoveryLinkRoutes } from "./routes/recovery_link.ts";
 import { experienceRoutes } from "./routes/experience.tsx";
 
 const POOL_MAX = 10;
+/** Streamed CSV exports at once (one per company): pages always keep the rest of the pool. */
+const EXPORT_SLOTS = 3;
+const EXPORT_SLOTS_PER_COMPANY = 1;
+const EXPORT_SLOT_WAIT_MS = 2000;
 /** The ops endpoints' own small pool: a busy dashboard cannot starve health checks, nor they it. */
 const OPS_POOL_MAX = 3;
 const OPS_TOKEN_MIN_LENGTH = 16;
@@ -47,17 +54,29 @@ export async function createApp(env: EnvReader = Deno.env) {
   }
   const thresholds = readThresholds(env);
   const notifierConfig = readNotifierConfig(env);
+  const allowedOrigins = readAllowedOrigins(env);
+  const exportTimeouts = readExportTimeouts(env);
   const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
   const whop = createWhopClient({
     baseUrl: config.WHOP_API_BASE_URL,
     apiKey: config.WHOP_API_KEY,
     appId: config.WHOP_APP_ID,
   });
-  const auth = createWhopAuth({ jwksUrl: config.WHOP_JWKS_URL, appId: config.WHOP_APP_ID, whop });
   // Each process's pool has a name of its own, so /api/health/db can count its connections.
   const instance = crypto.randomUUID().slice(0, 8);
   const poolName = `dashboard ${instance}`;
   const sql = createDb(config.DATABASE_URL, { max: POOL_MAX, applicationName: poolName });
+  const auth = createWhopAuth({
+    jwksUrl: config.WHOP_JWKS_URL,
+    appId: config.WHOP_APP_ID,
+    whop,
+    companyInstalled: (companyId) => isCompanyInstalled(sql, companyId),
+  });
+  const exportSlots = new ExportSlots({
+    total: EXPORT_SLOTS,
+    perCompany: EXPORT_SLOTS_PER_COMPANY,
+    waitMs: EXPORT_SLOT_WAIT_MS,
+  });
   const opsSql = createDb(config.DATABASE_URL, {
     max: OPS_POOL_MAX,
     applicationName: `dashboard-ops ${instance}`,
@@ -80,7 +99,18 @@ export async function createApp(env: EnvReader = Deno.env) {
   app.use("*", securityHeaders);
   app.route("/", healthRoutes(ops, { appEnv }));
   app.route("/", metricsRoutes(ops, config.OPS_TOKEN));
-  app.route("/", dashboardRoutes({ sql, auth, whop, ring, appEnv }));
+  app.route(
+    "/",
+    dashboardRoutes({
+      sql,
+      auth,
+      whop,
+      ring,
+      appEnv,
+      allowedOrigins,
+      exports: { slots: exportSlots, timeouts: exportTimeouts },
+    }),
+  );
   app.route("/", experienceRoutes(sql, auth.identify));
   if (appEnv === "local") {
     app.route(
@@ -127,7 +157,7 @@ function readNotifierConfig(env: EnvReader) {
     throw new ConfigError("ALERT_WEBHOOK_URL must be an http(s) URL (a Slack-compatible incoming webhook).");
   }
   const raw = env.get("ALERT_EVALUATION_INTERVAL_SECONDS")?.trim();
-  const seconds = raw ? Number(raw) : 60;
+  const seconds = raw ? Number(raw) : DEFAULT_EVALUATION_INTERVAL_SECONDS;
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new ConfigError(`ALERT_EVALUATION_INTERVAL_SECONDS must be a positive number, not "${raw}".`);
   }

@@ -180,6 +180,21 @@ Deno.test("the configuration check names the variable for each kind of problem",
     ["app id", { WHOP_APP_ID: "churnsaver" }, /WHOP_APP_ID must be the Whop app id/],
     ["flag value", { ROLLBACK_MODE: "yes" }, /ROLLBACK_MODE must be "true" or "false"/],
     ["tuning value", { DISPATCH_BATCH_SIZE: "-1" }, /DISPATCH_BATCH_SIZE must be a positive number/],
+    [
+      "export timeout",
+      { DASHBOARD_EXPORT_IDLE_SECONDS: "0" },
+      /DASHBOARD_EXPORT_IDLE_SECONDS must be a positive number/,
+    ],
+    [
+      "form origin with a path",
+      { DASHBOARD_ALLOWED_ORIGINS: "https://app.apps.whop.com/dashboard" },
+      /DASHBOARD_ALLOWED_ORIGINS must list origins/,
+    ],
+    [
+      "local form origin",
+      { DASHBOARD_ALLOWED_ORIGINS: "https://app.apps.whop.com,https://localhost:8000" },
+      /DASHBOARD_ALLOWED_ORIGINS points at this machine/,
+    ],
     ["project ref", { SUPABASE_PROJECT_REF: "my-project" }, /SUPABASE_PROJECT_REF must be the project's ref/],
     [
       "access token",
