@@ -1,7 +1,7 @@
 // The dispatch-notifications function's Hono app (ARCHITECTURE section 7). Called every minute by
 // pg_cron (production) or the local stack runner, with `Authorization: Bearer $CRON_SECRET`; runs
 // one bounded dispatch round and answers its counts; 503 when its database fails mid-round.
-import { ConfigError, type EnvReader, readAppEnv } from "../_shared/config.ts";
+import { ConfigError, type EnvReader, readAppEnv, readPositiveNumber } from "../_shared/config.ts";
 import { loadKeyRing } from "../_shared/crypto/pii.ts";
 import { requireBearer } from "../_shared/bearer.ts";
 import { createFunctionApp } from "../_shared/function_app.ts";
@@ -12,16 +12,6 @@ import { type DispatchOptions, dispatchRound } from "./dispatcher.ts";
 import { envFlagOverride } from "../_shared/flag_env.ts";
 
 export const FUNCTION_NAME = "dispatch-notifications";
-
-function positiveNumber(env: EnvReader, name: string, fallback: number): number {
-  const raw = env.get(name)?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`${name} must be a positive number, not "${raw}".`);
-  }
-  return value;
-}
 
 export async function createApp(env: EnvReader = Deno.env) {
   const { app, sql, config, close } = createFunctionApp(FUNCTION_NAME, env, [
@@ -34,7 +24,7 @@ export async function createApp(env: EnvReader = Deno.env) {
   ]);
   const appEnv = readAppEnv(env);
   const ring = await loadKeyRing(config.ENCRYPTION_KEYS);
-  const timeoutMs = positiveNumber(env, "WHOP_TIMEOUT_MS", 10_000);
+  const timeoutMs = readPositiveNumber(env, "WHOP_TIMEOUT_MS", 10_000);
   const whop = createWhopClient({
     baseUrl: config.WHOP_API_BASE_URL,
     apiKey: config.WHOP_API_KEY,
@@ -42,17 +32,17 @@ export async function createApp(env: EnvReader = Deno.env) {
     timeoutMs,
   });
   const options: DispatchOptions = {
-    batchSize: positiveNumber(env, "DISPATCH_BATCH_SIZE", 100),
-    concurrency: positiveNumber(env, "DISPATCH_CONCURRENCY", 8),
-    leaseSeconds: positiveNumber(env, "DISPATCH_LEASE_SECONDS", 120),
-    maxSeconds: positiveNumber(env, "DISPATCH_MAX_SECONDS", 25),
+    batchSize: readPositiveNumber(env, "DISPATCH_BATCH_SIZE", 100),
+    concurrency: readPositiveNumber(env, "DISPATCH_CONCURRENCY", 8),
+    leaseSeconds: readPositiveNumber(env, "DISPATCH_LEASE_SECONDS", 120),
+    maxSeconds: readPositiveNumber(env, "DISPATCH_MAX_SECONDS", 25),
     retry: {
-      maxAttempts: positiveNumber(env, "DISPATCH_MAX_ATTEMPTS", 5),
-      baseSeconds: positiveNumber(env, "DISPATCH_RETRY_BASE_SECONDS", 30),
-      maxBackoffSeconds: positiveNumber(env, "DISPATCH_RETRY_MAX_SECONDS", 3600),
+      maxAttempts: readPositiveNumber(env, "DISPATCH_MAX_ATTEMPTS", 5),
+      baseSeconds: readPositiveNumber(env, "DISPATCH_RETRY_BASE_SECONDS", 30),
+      maxBackoffSeconds: readPositiveNumber(env, "DISPATCH_RETRY_MAX_SECONDS", 3600),
     },
-    breakerThreshold: positiveNumber(env, "DISPATCH_BREAKER_THRESHOLD", 5),
-    breakerCooloffSeconds: positiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
+    breakerThreshold: readPositiveNumber(env, "DISPATCH_BREAKER_THRESHOLD", 5),
+    breakerCooloffSeconds: readPositiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
   };
   // A call that may act starts with a whole lease ahead of it: the call and its recording must fit.
   if (options.leaseSeconds * 1000 < 2 * timeoutMs) {

@@ -37,11 +37,8 @@ export class Rejection extends HttpError {
     // the rest of refusing a forged request (a flood makes thousands a second).
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    try {
-      super(status, code, message, headers);
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
-    }
+    super(status, code, message, headers);
+    Error.stackTraceLimit = stackTraceLimit;
     this.reason = reason;
   }
 }
