@@ -120,6 +120,7 @@ export async function startWebhookFunction(overrides: Record<string, string> = {
   })();
   return {
     url: `http://127.0.0.1:${port}/whop-webhook`,
+    pid: child.pid,
     async stop() {
       child.kill("SIGTERM");
       await child.status;
