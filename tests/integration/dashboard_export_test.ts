@@ -453,13 +453,14 @@ Deno.test("export: one read too slowly stops at the overall timeout and releases
     const seconds = (performance.now() - started) / 1000;
     assert.ok(failure instanceof Error && /ran longer than allowed/.test(failure.message), String(failure));
     assert.ok(rows > 0 && rows < 20_001, `${rows} rows before the cut`);
-    assert.ok(seconds >= 2 && seconds < 10, `stopped after ${seconds.toFixed(1)} s`);
+    assert.ok(seconds >= 4 && seconds < 11, `stopped after ${seconds.toFixed(1)} s`);
     await waitFor(
       "the export released its connection",
       async () => (await exportConnections(sql)) === 0,
       5000,
     );
-  }, { env: { DASHBOARD_EXPORT_MAX_SECONDS: "2", DASHBOARD_EXPORT_IDLE_SECONDS: "30" } });
+    // 4 s: a first batch late by a busy machine's second or two must still come before the cut.
+  }, { env: { DASHBOARD_EXPORT_MAX_SECONDS: "4", DASHBOARD_EXPORT_IDLE_SECONDS: "30" } });
 });
 
 Deno.test("export: bad timeout configuration stops the server naming the variable", async () => {
