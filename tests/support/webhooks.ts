@@ -96,10 +96,15 @@ export const uniqueCompany = (prefix: string) =>
   `biz_${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 
 /** The whop-webhook function in a process of its own (webhook_function_server.ts) with the test
- * configuration, on real HTTP. Stop it with `stop()`. */
-export async function startWebhookFunction(overrides: Record<string, string> = {}) {
+ * configuration, on real HTTP; `denoFlags` go to `deno run` (e.g. --cpu-prof). Stop it with `stop()`. */
+export async function startWebhookFunction(overrides: Record<string, string> = {}, denoFlags: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("./webhook_function_server.ts", import.meta.url).pathname],
+    args: [
+      "run",
+      "--allow-all",
+      ...denoFlags,
+      new URL("./webhook_function_server.ts", import.meta.url).pathname,
+    ],
     env: Object.fromEntries(webhookEnv(overrides)),
     stdin: "null",
     stdout: "piped",

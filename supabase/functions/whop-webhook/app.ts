@@ -109,6 +109,7 @@ export async function createApp(env: EnvReader = Deno.env) {
       const result = await database(
         storeEvent(sql, await eventRow(event, text, ring), processingAllowed, dbTimeoutMs),
       );
+      if (result.status === "duplicate") guards.countDuplicate();
       log.info("webhook stored", {
         id: result.id,
         status: result.status,

@@ -6,6 +6,8 @@
 //   sources whatever addresses a flood claims.
 // - Rejections are counted by reason in memory and written in batches (at most one write in flight,
 //   about one a second), so a flood adds no per-request database write and no row per address.
+//   Duplicates (redeliveries of stored events) are counted the same way: one per-minute row that
+//   every duplicate updated serialised them (issue 12).
 // Fairness between companies is not decided here: a signed event is always stored; processing and
 // dispatch are where one company's burst must not delay the others.
 import type { Sql } from "../_shared/db.ts";
@@ -83,10 +85,10 @@ export class FailedVerificationLimiter {
   }
 }
 
-/** Rejection counts by reason, added up in memory and written with one call per flush. Counts that
- * could not be written (database down) are kept for the next flush: at most one number per reason. */
-export class RejectionTally {
-  #pending = new Map<RejectionReason, number>();
+/** Counts by key, added up in memory and written with one call per flush. Counts that could not be
+ * written (database down) are kept for the next flush: at most one number per key. */
+export class BatchedCounts<K extends string> {
+  #pending = new Map<K, number>();
   #flushing: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastFlushAt = Number.NEGATIVE_INFINITY;
@@ -94,10 +96,11 @@ export class RejectionTally {
   constructor(
     private readonly write: (counts: Record<string, number>) => Promise<void>,
     readonly intervalMs = 1000,
+    private readonly what = "counts",
   ) {}
 
-  add(reason: RejectionReason) {
-    this.#pending.set(reason, (this.#pending.get(reason) ?? 0) + 1);
+  add(key: K) {
+    this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
     this.#schedule();
   }
 
@@ -113,10 +116,10 @@ export class RejectionTally {
     this.#pending.clear();
     this.#lastFlushAt = Date.now();
     this.#flushing = this.write(counts).catch((error) => {
-      for (const [reason, n] of Object.entries(counts) as [RejectionReason, number][]) {
-        this.#pending.set(reason, (this.#pending.get(reason) ?? 0) + n);
+      for (const [key, n] of Object.entries(counts) as [K, number][]) {
+        this.#pending.set(key, (this.#pending.get(key) ?? 0) + n);
       }
-      log.warn("webhook rejection counts not written; kept for the next try", { error });
+      log.warn(`webhook ${this.what} not written; kept for the next try`, { error });
     }).finally(() => {
       this.#flushing = null;
       if (this.#pending.size > 0) this.#schedule();
@@ -139,6 +142,13 @@ export class RejectionTally {
   }
 }
 
+/** Rejection counts by reason (private.record_webhook_rejections). */
+export class RejectionTally extends BatchedCounts<RejectionReason> {
+  constructor(write: (counts: Record<string, number>) => Promise<void>, intervalMs = 1000) {
+    super(write, intervalMs, "rejection counts");
+  }
+}
+
 export interface GuardOptions {
   failedVerificationsPerMinute: number;
 }
@@ -152,6 +162,19 @@ export function createGuards(sql: Sql, options: GuardOptions) {
       "rejection counts",
     );
   });
+
+  // Redeliveries answered 200 "duplicate" (private.record_webhook_duplicates).
+  const duplicates = new BatchedCounts<"duplicate">(
+    async (counts) => {
+      await withTimeout(
+        sql`select private.record_webhook_duplicates(${counts.duplicate ?? 0}::bigint)`,
+        2000,
+        "duplicate counts",
+      );
+    },
+    1000,
+    "duplicate counts",
+  );
 
   return {
     /** The answer to a request whose signature did not verify: 401, or 429 once its source has failed
@@ -170,7 +193,11 @@ export function createGuards(sql: Sql, options: GuardOptions) {
     countRejection(reason: RejectionReason) {
       tally.add(reason);
     },
+    /** Counts a redelivery of a stored event; never delays the answer. */
+    countDuplicate() {
+      duplicates.add("duplicate");
+    },
     /** Writes the counts still pending (on shutdown). */
-    flush: () => tally.flush(),
+    flush: () => Promise.all([tally.flush(), duplicates.flush()]).then(() => {}),
   };
 }
