@@ -31,8 +31,9 @@ export async function withDispatchApp(
     request: (now?: Date) => Promise<Response>,
   ) => Promise<void>,
   overrides: Record<string, string> = {},
+  appOptions: Parameters<typeof createApp>[1] = {},
 ) {
-  const { app, close } = await createApp(dispatchEnv(overrides));
+  const { app, close } = await createApp(dispatchEnv(overrides), appOptions);
   const request = (now?: Date) =>
     Promise.resolve(app.fetch(
       new Request("http://functions/dispatch-notifications", {

@@ -13,7 +13,12 @@ import { envFlagOverride } from "../_shared/flag_env.ts";
 
 export const FUNCTION_NAME = "dispatch-notifications";
 
-export async function createApp(env: EnvReader = Deno.env) {
+export interface AppOptions {
+  /** How the Whop client reaches Whop (the dispatch benchmark answers in-process); default fetch. */
+  whopFetch?: typeof fetch;
+}
+
+export async function createApp(env: EnvReader = Deno.env, appOptions: AppOptions = {}) {
   const { app, sql, config, close } = createFunctionApp(FUNCTION_NAME, env, [
     "CRON_SECRET",
     "WHOP_API_KEY",
@@ -30,6 +35,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     apiKey: config.WHOP_API_KEY,
     appId: env.get("WHOP_APP_ID"),
     timeoutMs,
+    fetch: appOptions.whopFetch,
   });
   const options: DispatchOptions = {
     batchSize: readPositiveNumber(env, "DISPATCH_BATCH_SIZE", 100),
@@ -43,6 +49,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     },
     breakerThreshold: readPositiveNumber(env, "DISPATCH_BREAKER_THRESHOLD", 5),
     breakerCooloffSeconds: readPositiveNumber(env, "DISPATCH_BREAKER_COOLOFF_SECONDS", 30),
+    callTimeoutMs: timeoutMs,
   };
   // A call that may act starts with a whole lease ahead of it: the call and its recording must fit.
   if (options.leaseSeconds * 1000 < 2 * timeoutMs) {

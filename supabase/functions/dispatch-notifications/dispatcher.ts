@@ -12,6 +12,7 @@ import { log } from "../_shared/log.ts";
 import type { WhopCallOutcome } from "../_shared/whop/client.ts";
 import { type BatchLeases, keepLeases } from "./batch_leases.ts";
 import { type BreakerAnswer, breakerAnswer, type ChannelBreaker, channelBreaker } from "./breaker.ts";
+import { completionWriter, type JobOutcome } from "./completions.ts";
 import { ensureDestinations } from "./destinations.ts";
 import type { RetryPolicy } from "./retry_policy.ts";
 import { type ClaimedJob, type SendDeps, sendJob } from "./send_job.ts";
@@ -25,6 +26,11 @@ export interface DispatchOptions {
   retry: RetryPolicy;
   breakerThreshold: number;
   breakerCooloffSeconds: number;
+  /**
+   * WHOP_TIMEOUT_MS: a call that may act needs no lease renewal of its own while its lease is known
+   * to last twice this long (the call, then its recording). Not given: every such call renews.
+   */
+  callTimeoutMs?: number;
   /** Fixed clock for local tests; production passes nothing and the database's now() rules. */
   now?: Date;
 }
@@ -93,6 +99,7 @@ export async function dispatchRound(
   for (let batch = 1; working(); batch++) {
     // Each claim is a lease holder of its own: a job claimed again, even by this round, is not this claim's.
     const holder = `${round}.${batch}`;
+    const claimSentAt = performance.now();
     const rows = await sql<ClaimRow[]>`
       select * from public.claim_due_jobs(${holder}, ${options.batchSize}, ${options.leaseSeconds},
                                           coalesce(${at}::timestamptz, now()))`;
@@ -109,15 +116,27 @@ export async function dispatchRound(
       } else counts[row.status]++;
     }
     counts.claimed += claimed.length;
-    if (claimed.length > 0) await sendBatch(holder, claimed);
+    if (claimed.length > 0) await sendBatch(holder, claimed, claimSentAt);
     if (failure) throw (failure as { error: unknown }).error;
   }
   return counts;
 
-  async function sendBatch(holder: string, claimed: ClaimedJob[]) {
+  async function sendBatch(holder: string, claimed: ClaimedJob[], claimSentAt: number) {
     const ids = claimed.map((job) => job.job_id);
-    const leases: BatchLeases = keepLeases(sql, holder, ids, options.leaseSeconds, at);
-    const ledger: JobLedger = sqlLedger(sql, holder, at, options.leaseSeconds);
+    const leases: BatchLeases = keepLeases(sql, holder, ids, options.leaseSeconds, at, claimSentAt);
+    const renewing: JobLedger = sqlLedger(sql, holder, at, options.leaseSeconds);
+    const ledger: JobLedger = {
+      ...renewing,
+      // A lease known to outlast the call and its recording needs no renewal (batch_leases.ts).
+      async hold(jobId) {
+        if (options.callTimeoutMs && leases.heldFor(jobId, 2 * options.callTimeoutMs)) return true;
+        const sentAt = performance.now();
+        const held = await renewing.hold(jobId);
+        if (held) leases.renewed(jobId, sentAt);
+        return held;
+      },
+    };
+    const completions = completionWriter(sql, holder, at);
     const unstarted = new Set(ids);
     try {
       const nowhere = await ensureDestinations(sql, deps.whop, claimed).catch((error) => {
@@ -146,15 +165,19 @@ export async function dispatchRound(
     /** Records a claimed job's outcome; false when the database refused it (no longer this claim's). */
     async function complete(
       job: ClaimedJob,
-      outcome: string,
+      outcome: JobOutcome["outcome"],
       call: WhopCallOutcome | null,
       error?: string,
       retryAt?: Date,
     ): Promise<boolean> {
-      const [{ recorded }] = await sql<{ recorded: boolean }[]>`
-        select public.complete_job(${job.job_id}, ${holder}, ${outcome}, ${call?.status ?? null},
-                                   ${call ? Math.round(call.latencyMs) : null}, ${error ?? null},
-                                   ${retryAt ?? null}, coalesce(${at}::timestamptz, now())) as recorded`;
+      const recorded = await completions.complete({
+        job_id: job.job_id,
+        outcome,
+        http_status: call?.status ?? null,
+        latency_ms: call ? Math.round(call.latencyMs) : null,
+        error: error ?? null,
+        retry_at: retryAt ?? null,
+      });
       leases.done(job.job_id);
       if (!recorded) {
         log.warn("the job's outcome was not recorded: another dispatcher holds it now", {
@@ -166,11 +189,10 @@ export async function dispatchRound(
     }
 
     async function defer(held: ClaimedJob[], until: Date, why: string) {
-      for (const job of held) {
-        unstarted.delete(job.job_id);
-        if (await complete(job, "deferred", null, why, until)) counts.deferred++;
-        else counts.lease_lost++;
-      }
+      for (const job of held) unstarted.delete(job.job_id);
+      // Together: the completion writer puts them in as few statements as it can.
+      const recorded = await Promise.all(held.map((job) => complete(job, "deferred", null, why, until)));
+      for (const ok of recorded) ok ? counts.deferred++ : counts.lease_lost++;
     }
 
     /** Sends one channel's share of the batch, behind that channel's breaker. */
