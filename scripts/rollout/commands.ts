@@ -34,6 +34,7 @@ import {
   VERIFIABLE_PHASES,
 } from "./phases.ts";
 import { parseBatch, parseReprocessSince, reprocessEvents, reprocessSummary } from "./reprocess.ts";
+import { runLoadTest } from "./load_test_command.ts";
 import { THRESHOLDS } from "./thresholds.ts";
 import { formatDuration, phaseName, type Verdict, verifyPhase } from "./verify.ts";
 
@@ -346,6 +347,40 @@ export const commands: Record<string, Command> = {
         console.log(`\n${reprocessSummary(totals)}`);
         return 0;
       });
+    },
+  },
+
+  "load-test": {
+    summary:
+      "send signed synthetic webhooks at a rate for a time; report latency, 429s, rate limiting (audited)",
+    usage:
+      "usage: deno task rollout load-test [--url <webhook function URL>] [--rate 50/s] [--duration 60s]\n" +
+      "         [--forged-rate 0/s] [--in-flight 64] [--event payment.failed|payment.succeeded] [--keep] [--actor <name>]",
+    details: [
+      "Phase 3.2 of the rollout plan. Creates a synthetic company (biz_loadtest..., nudges paused: nothing is ever",
+      "sent for it), sends it v1 webhooks signed with WHOP_WEBHOOK_SECRET open loop at --rate for --duration",
+      "(e.g. 300/h for 1h, or 50/s for 60s), and with --forged-rate as many forged ones a second beside them,",
+      "prints progress every 5 s, then a summary: answered, rate, 200 share, 429s, p50/p95/p99, and whether rate",
+      "limiting held (no signed webhook refused 429, every forged one refused 401/429). Then checks that every",
+      "webhook answered 200 was stored and deletes the synthetic company with all its rows (--keep leaves it).",
+      "Ctrl-C stops sending and still cleans up. Exits 1 when anything did not hold. Start and end are audited.",
+      "--url defaults to $WHOP_WEBHOOK_TARGET_URL, else the local stack's functions gateway.",
+      ACTOR_HELP,
+    ].join("\n"),
+    options: {
+      url: "string",
+      rate: "string",
+      duration: "string",
+      "forged-rate": "string",
+      "in-flight": "string",
+      event: "string",
+      keep: "boolean",
+      actor: "string",
+    },
+    async run(args, usage) {
+      noPositional(args, usage);
+      const actor = resolveActor(stringOption(args, "actor"));
+      return await withDatabase((sql) => runLoadTest(sql, args, actor));
     },
   },
 
