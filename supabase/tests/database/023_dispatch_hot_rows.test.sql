@@ -67,8 +67,8 @@ select is((select (status, attempts, scheduled_for = now() + interval '1 minute'
 select is((select status from public.job_queue where id = pg_temp.job('mem_hot5')), 'sent',
   'a job named twice keeps its first outcome');
 
-select is((select array_agg((a.status, a.http_status)::text order by a.job_id)::text
-           from public.notification_attempts a where a.company_id = 'biz_hot'),
+select is((select array_agg((a.status, a.http_status)::text order by c.membership_id)::text
+           from public.notification_attempts a join claimed c on c.job_id = a.job_id where a.company_id = 'biz_hot'),
   '{"(sent,200)","(retry,503)","(failed,422)","(sent,200)"}',
   'one attempt row per recorded outcome, none for a deferral or a lease lost');
 select is((select scheduled_for from public.job_queue where company_id = 'biz_hot' and channel = 'incentive'), now(),
