@@ -71,6 +71,9 @@ export interface SandboxCall {
   status: number;
   idempotency_key: string | null;
   fault_id: string | null;
+  /** When the sandbox answered (ISO time) and how long it took: the call ran from at - duration_ms. */
+  at: string;
+  duration_ms: number;
 }
 
 export const sandbox = {

@@ -7,6 +7,14 @@
 // job only while that job's lease is the claim's, so no job is sent by two dispatchers; a
 // completion the database refuses (the job is someone else's by then) is counted as `lease_lost`,
 // never as what it would have been.
+//
+// `concurrency` bounds the calls to Whop in flight, not the work around them: a delivered call's
+// slot is freed when Whop answers, so the next call starts while the outcome is being written (any
+// other answer keeps its slot until the breaker has heard it, so a failing Whop gets no more calls
+// than before). Once every job of a batch has started, the next batch is claimed (at most two claims
+// live, sharing the slots), so no slot idles during a claim or a batch's tail; a claim that finds
+// nothing while a batch is still out waits for it and looks once more (its sends may have released
+// free days that are due at once).
 import type { Sql } from "../_shared/db.ts";
 import { log } from "../_shared/log.ts";
 import type { WhopCallOutcome } from "../_shared/whop/client.ts";
@@ -96,32 +104,58 @@ export async function dispatchRound(
   const fail = (error: unknown) => void (failure ??= { error });
   const working = () => failure === null && performance.now() < deadline;
 
-  for (let batch = 1; working(); batch++) {
-    // Each claim is a lease holder of its own: a job claimed again, even by this round, is not this claim's.
-    const holder = `${round}.${batch}`;
-    const claimSentAt = performance.now();
-    const rows = await sql<ClaimRow[]>`
-      select * from public.claim_due_jobs(${holder}, ${options.batchSize}, ${options.leaseSeconds},
-                                          coalesce(${at}::timestamptz, now()))`;
-    if (rows.length === 0) break;
-    const claimed: ClaimedJob[] = [];
-    for (const row of rows) {
-      // bigint columns arrive as strings from postgres.js.
-      if (row.status === "claimed") {
-        claimed.push({
-          ...row,
-          job_id: Number(row.job_id),
-          amount_minor: row.amount_minor === null ? null : Number(row.amount_minor),
-        });
-      } else counts[row.status]++;
+  const slots = callSlots(options.concurrency);
+  // Channels whose breaker one of this round's answers opened, until when: both live claims hold back.
+  const openUntil = new Map<string, Date>();
+  let previous: Promise<void> = Promise.resolve();
+  let batchOut = false;
+  try {
+    for (let batch = 1; working(); batch++) {
+      // Each claim is a lease holder of its own: a job claimed again, even by this round, is not this claim's.
+      const holder = `${round}.${batch}`;
+      const claimSentAt = performance.now();
+      const rows = await sql<ClaimRow[]>`
+        select * from public.claim_due_jobs(${holder}, ${options.batchSize}, ${options.leaseSeconds},
+                                            coalesce(${at}::timestamptz, now()))`;
+      if (rows.length === 0) {
+        if (!batchOut) break;
+        await previous;
+        batchOut = false;
+        continue;
+      }
+      const claimed: ClaimedJob[] = [];
+      for (const row of rows) {
+        // bigint columns arrive as strings from postgres.js.
+        if (row.status === "claimed") {
+          claimed.push({
+            ...row,
+            job_id: Number(row.job_id),
+            amount_minor: row.amount_minor === null ? null : Number(row.amount_minor),
+          });
+        } else counts[row.status]++;
+      }
+      counts.claimed += claimed.length;
+      if (claimed.length === 0) continue;
+      let allStarted!: () => void;
+      const started = new Promise<void>((resolve) => allStarted = resolve);
+      const sending = sendBatch(holder, claimed, claimSentAt, allStarted).catch(fail).finally(allStarted);
+      // The next claim waits for the batch before this one to end and for this one to start its last job.
+      await Promise.all([previous, started]);
+      previous = sending;
+      batchOut = true;
     }
-    counts.claimed += claimed.length;
-    if (claimed.length > 0) await sendBatch(holder, claimed, claimSentAt);
-    if (failure) throw (failure as { error: unknown }).error;
+  } finally {
+    await previous;
   }
+  if (failure) throw (failure as { error: unknown }).error;
   return counts;
 
-  async function sendBatch(holder: string, claimed: ClaimedJob[], claimSentAt: number) {
+  async function sendBatch(
+    holder: string,
+    claimed: ClaimedJob[],
+    claimSentAt: number,
+    allStarted: () => void,
+  ) {
     const ids = claimed.map((job) => job.job_id);
     const leases: BatchLeases = keepLeases(sql, holder, ids, options.leaseSeconds, at, claimSentAt);
     const renewing: JobLedger = sqlLedger(sql, holder, at, options.leaseSeconds);
@@ -138,6 +172,10 @@ export async function dispatchRound(
     };
     const completions = completionWriter(sql, holder, at);
     const unstarted = new Set(ids);
+    const start = (jobId: number) => {
+      unstarted.delete(jobId);
+      if (unstarted.size === 0) allStarted();
+    };
     try {
       const nowhere = await ensureDestinations(sql, deps.whop, claimed).catch((error) => {
         log.warn("could not look up where messages should lead; sending them as they are", { error });
@@ -189,7 +227,7 @@ export async function dispatchRound(
     }
 
     async function defer(held: ClaimedJob[], until: Date, why: string) {
-      for (const job of held) unstarted.delete(job.job_id);
+      for (const job of held) start(job.job_id);
       // Together: the completion writer puts them in as few statements as it can.
       const recorded = await Promise.all(held.map((job) => complete(job, "deferred", null, why, until)));
       for (const ok of recorded) ok ? counts.deferred++ : counts.lease_lost++;
@@ -224,7 +262,12 @@ export async function dispatchRound(
         run.probing = true;
         let answered = false;
         while (!answered && queue.length > 0 && working()) {
-          answered = (await sendOne(queue.shift()!, run)).answer !== null;
+          const free = await slots.take();
+          try {
+            answered = (await sendOne(queue.shift()!, run, free)).answer !== null;
+          } finally {
+            free();
+          }
         }
         run.probing = false;
         if (!answered) await breaker.record("unanswered", { holder });
@@ -235,30 +278,43 @@ export async function dispatchRound(
           return await defer(queue, until, "circuit breaker open");
         }
         run.clean = after.consecutive_failures === 0;
+        openUntil.delete(channel);
       }
 
       // Closed: send with bounded concurrency; once the breaker opens, hold back what is left.
-      let openUntil: Date | null = null;
-      const worker = async () => {
-        for (let job = queue.shift(); job && working(); job = queue.shift()) {
-          if (openUntil) await defer([job], openUntil, "circuit breaker open");
-          else openUntil = (await sendOne(job, run)).openUntil ?? openUntil;
+      // One task per job, each taking a slot first: a job still waiting for one when the budget
+      // ends is unstarted, and handed back.
+      const task = async () => {
+        const free = await slots.take();
+        const job = working() ? queue.shift() : undefined;
+        if (!job) return free();
+        const holdUntil = openUntil.get(channel);
+        if (holdUntil) {
+          free();
+          return await defer([job], holdUntil > now() ? holdUntil : soon(), "circuit breaker open");
+        }
+        try {
+          const opened = (await sendOne(job, run, free)).openUntil;
+          if (opened) openUntil.set(channel, opened);
+        } finally {
+          // After openUntil is set: the task this wakes must see it.
+          free();
         }
       };
-      await Promise.all(
-        Array.from({ length: Math.min(options.concurrency, queue.length) }, () => worker().catch(fail)),
-      );
+      await Promise.all(queue.map(() => task().catch(fail)));
     }
 
     /**
      * Sends one job, records it and feeds the breaker. Returns what Whop's answer said about Whop
      * (null: nothing reached it) and, when this answer opened the breaker, until when it is open.
+     * `freeSlot` is called as soon as Whop has answered a delivered call outside a probe.
      */
     async function sendOne(
       job: ClaimedJob,
       run: ChannelRun,
+      freeSlot: () => void,
     ): Promise<{ answer: BreakerAnswer | null; openUntil: Date | null }> {
-      unstarted.delete(job.job_id);
+      start(job.job_id);
       if (!leases.held(job.job_id)) {
         counts.lease_lost++;
         leases.done(job.job_id);
@@ -281,6 +337,7 @@ export async function dispatchRound(
         };
         answer = null;
       }
+      if (answer === "reachable" && !run.probing) freeSlot();
       const decision = decideAttempt(call, job.attempts, options.retry, now());
       if (decision.outcome === "lease_lost") {
         counts.lease_lost++;
@@ -325,4 +382,26 @@ export async function dispatchRound(
       return null;
     }
   }
+}
+
+/** At most `size` calls at once across the round's live claims; `take` gives the slot's release (idempotent). */
+function callSlots(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    async take(): Promise<() => void> {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      let held = true;
+      return () => {
+        if (held) release();
+        held = false;
+      };
+    },
+  };
 }
