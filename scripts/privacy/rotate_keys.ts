@@ -117,9 +117,7 @@ async function reencryptMember(ring: KeyRing, row: MemberRow): Promise<MemberRow
 
 /** A field already on the current key is kept as it is. */
 function reencrypt(ring: KeyRing, ciphertext: string, plaintext: string, context: string) {
-  return ciphertext.split(".")[1] === ring.currentKeyId
-    ? Promise.resolve(ciphertext)
-    : encryptField(ring, plaintext, context);
+  return ciphertext.split(".")[1] === ring.currentKeyId ? ciphertext : encryptField(ring, plaintext, context);
 }
 
 async function rotateEvents(sql: Sql, ring: KeyRing, options: RotationOptions): Promise<RotationTally> {

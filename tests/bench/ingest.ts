@@ -5,7 +5,9 @@
 //   unknown type;
 // - end to end: pre-signed v1 renewal failures for new memberships of 50 companies at 1, 8, 32, 64
 //   in flight, through the stack's functions gateway and straight to the function's own server
-//   (webhook_function_server.ts); all duplicates at 32; open loop at half the maximum;
+//   (webhook_function_server.ts), and to a peer beside it (ingest_peer_server.ts: the least a Deno
+//   server on postgres.js does per delivery, one insert, the floor under the function's CPU); all
+//   duplicates at 32; open loop at half the maximum;
 // - the function's CPU and RSS per webhook, and a CPU profile's top self-time frames;
 // - with --stored: the SQL rows and the function at 32 in flight again over 1,000,000 stored events
 //   and 300,000 cases, to show how cost grows.
@@ -17,7 +19,7 @@
 //                          [--stored-events 1000000] [--stored-cases 300000]
 import { saveFlags } from "../support/ops.ts";
 import { connectAsOwner } from "../support/stack.ts";
-import { setFlags, startWebhookFunction } from "../support/webhooks.ts";
+import { setFlags, startServerProcess, startWebhookFunction } from "../support/webhooks.ts";
 import { loadStackEnv, printTable } from "./dashboard.ts";
 import { type Delivery, drive, failureDeliveries, type HttpRun, resigned } from "./ingest_http.ts";
 import { listeningPid, postmasterOf, selfTimeByOrigin, topSelfFrames } from "./ingest_measure.ts";
@@ -28,6 +30,7 @@ import {
   dropScratch,
   type PgbenchResult,
   seedStored,
+  settle,
   sqlOutcome,
   type SqlRows,
   sqlRows,
@@ -66,9 +69,11 @@ export async function ingestBench(args: string[]) {
   try {
     await setFlags(sql, { WEBHOOK_PROCESSING_ENABLED: true, ROLLBACK_MODE: false, SCHEDULER_ENABLED: false });
     companies = await createCompanies(sql, tag);
-    await createScratch(sql, companies);
+    const templates = await createScratch(sql, companies);
     const direct = await startWebhookFunction();
     servers.push(direct);
+    const peer = await startServerProcess(new URL("./ingest_peer_server.ts", import.meta.url));
+    servers.push(peer);
     const pgbase = { url, clients, seconds, postmasterPid };
     console.log(
       `ingest: run ${tag}, ${companies.ids.length} companies, pgbench ${clients} clients x ${seconds} s, ` +
@@ -76,13 +81,15 @@ export async function ingestBench(args: string[]) {
     );
 
     // 1. The database alone.
-    const empty = await sqlRows(sql, pgbase, "empty database");
+    await settle(sql);
+    const empty = await sqlRows(sql, pgbase, templates, "empty database");
     const afterSql = await sqlOutcome(sql, companies);
 
     // 2. End to end, both ways in.
     const targets = [
       { name: "gateway", url: gatewayUrl, pid: gatewayPid },
       { name: "function", url: direct.url, pid: direct.pid },
+      { name: "peer", url: peer.url, pid: peer.pid },
     ];
     let label = 0;
     const next = () => `h${label++}_`;
@@ -171,7 +178,7 @@ export async function ingestBench(args: string[]) {
       );
       const seeded = await seedStored(sql, companies, storedEvents, storedCases);
       console.log(`  seeded in ${seeded.seconds.toFixed(1)} s`);
-      storedRows = await sqlRows(sql, pgbase, "stored");
+      storedRows = await sqlRows(sql, pgbase, templates, "stored");
       const fn = targets[1];
       emptyHttp32 = http.find((h) =>
         h.target === fn.name && h.mode === "new failures" && h.inFlight === 32
@@ -338,6 +345,10 @@ function report(r: {
   const loaded = fn.filter((h) => h.mode === "new failures" && h.inFlight >= 8);
   const fnCpu = Math.min(...loaded.map((h) => h.run.serverCpuMs));
   const rss = Math.max(...fn.map((h) => h.run.rssMb));
+  const peerCpu = Math.min(
+    ...r.http.filter((h) => h.target === "peer" && h.mode === "new failures" && h.inFlight >= 8)
+      .map((h) => h.run.serverCpuMs),
+  );
   const rows: string[][] = [
     target(
       "ingest SQL, new failure / insert ceiling",
@@ -355,6 +366,8 @@ function report(r: {
     target(`p99 at half the maximum (${r.halfRate.function}/s), ms`, half.p99, "<= 50", (v) => v <= 50),
     target("function CPU per webhook (8+ in flight, best), ms", fnCpu, "<= 0.50", (v) => v <= 0.5),
     target("function RSS under load, MB", rss, "<= 150", (v) => v <= 150),
+    ["peer's CPU per delivery (8+ in flight, best), ms: the floor", f2(peerCpu), "", ""],
+    ["function CPU / peer's", f2(fnCpu / peerCpu), "", ""],
   ];
   if (r.stored && r.storedHttp && r.emptyHttp32) {
     rows.push(

@@ -47,13 +47,14 @@ Deno.test("bench ingest --quick prints every row and cleans up after itself", as
         "end to end: function, 32 in flight",
         "ingest SQL, new failure / insert ceiling",
         "function CPU per webhook (8+ in flight, best), ms",
+        "function CPU / peer's",
         "stored / empty, ingest SQL new failure",
       ]
     ) assert.ok(row(name), `a row "${name}" in:\n${out}`);
-    // End to end: both ways in, every level, the duplicates and the open-loop run, all answered 200.
-    const http = out.split("\n").filter((line) => /^\| (gateway|function) +\|/.test(line))
+    // End to end: both ways in and the peer, every level, the duplicates and the open-loop run, all answered 200.
+    const http = out.split("\n").filter((line) => /^\| (gateway|function|peer) +\|/.test(line))
       .map((line) => line.split("|").map((cell) => cell.trim()));
-    for (const path of ["gateway", "function"]) {
+    for (const path of ["gateway", "function", "peer"]) {
       for (const inFlight of ["1", "8", "32", "64"]) {
         assert.ok(
           http.some((cells) => cells[1] === path && cells[2] === "new failures" && cells[3] === inFlight),

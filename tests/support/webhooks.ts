@@ -97,14 +97,19 @@ export const uniqueCompany = (prefix: string) =>
 
 /** The whop-webhook function in a process of its own (webhook_function_server.ts) with the test
  * configuration, on real HTTP; `denoFlags` go to `deno run` (e.g. --cpu-prof). Stop it with `stop()`. */
-export async function startWebhookFunction(overrides: Record<string, string> = {}, denoFlags: string[] = []) {
+export function startWebhookFunction(overrides: Record<string, string> = {}, denoFlags: string[] = []) {
+  return startServerProcess(new URL("./webhook_function_server.ts", import.meta.url), overrides, denoFlags);
+}
+
+/** A server script that prints {"listening": port} when ready (webhook_function_server.ts, the ingest
+ * benchmark's peer), run with the webhook function's environment; served at /whop-webhook. */
+export async function startServerProcess(
+  script: URL,
+  overrides: Record<string, string> = {},
+  denoFlags: string[] = [],
+) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      ...denoFlags,
-      new URL("./webhook_function_server.ts", import.meta.url).pathname,
-    ],
+    args: ["run", "--allow-all", ...denoFlags, script.pathname],
     env: Object.fromEntries(webhookEnv(overrides)),
     stdin: "null",
     stdout: "piped",
@@ -115,7 +120,7 @@ export async function startWebhookFunction(overrides: Record<string, string> = {
   let port: number | null = null;
   while (port === null) {
     const { done, value } = await lines.read();
-    if (done) throw new Error("the webhook function server exited before listening");
+    if (done) throw new Error(`${script.pathname} exited before listening`);
     text += value;
     port = Number(/\{"listening":(\d+)\}/.exec(text)?.[1] ?? Number.NaN) || null;
   }

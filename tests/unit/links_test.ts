@@ -171,7 +171,7 @@ Deno.test("random bytes never throw", async () => {
   }
 });
 
-Deno.test("claims no token can hold are refused when signing", async () => {
+Deno.test("claims no token can hold are refused when signing", () => {
   for (
     const bad of [
       { ...claims, caseId: "not-a-uuid" },
@@ -185,9 +185,9 @@ Deno.test("claims no token can hold are refused when signing", async () => {
       { ...claims, expiresAt: NOW + 0.5 },
     ]
   ) {
-    await assert.rejects(() => createRecoveryLinkToken(bad, KEY), RangeError, JSON.stringify(bad));
+    assert.throws(() => createRecoveryLinkToken(bad, KEY), RangeError, JSON.stringify(bad));
   }
-  await assert.rejects(() => createRecoveryLinkToken(claims, ""), /LINK_SIGNING_KEY/);
+  assert.throws(() => createRecoveryLinkToken(claims, ""), /LINK_SIGNING_KEY/);
 });
 
 Deno.test("recoveryLinkUrl puts the token under /r/ of the dashboard URL", () => {

@@ -63,10 +63,10 @@ const TIMESTAMP_KEY = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
 
 const searchContext = (companyId: string) => `cases.search:${companyId}`;
 
-export async function parseCaseQuery(
+export function parseCaseQuery(
   params: URLSearchParams,
   context: { ring: KeyRing; companyId: string },
-): Promise<ParsedCaseQuery> {
+): ParsedCaseQuery {
   const errors: ParsedCaseQuery["errors"] = {};
   const text = (name: string) => (params.get(name) ?? "").trim();
 
@@ -95,8 +95,11 @@ export async function parseCaseQuery(
   let email: string | null = null;
   if (raw.q === "" && params.has("e")) {
     // A link this page built: the search travels encrypted and only decrypts for this company.
-    email = await decryptField(context.ring, params.get("e") ?? "", searchContext(context.companyId))
-      .catch(() => null);
+    try {
+      email = decryptField(context.ring, params.get("e") ?? "", searchContext(context.companyId));
+    } catch {
+      email = null;
+    }
     if (email === null) errors.q = "This search link is not valid any more. Type the email again.";
     else raw.q = email;
   } else if (raw.q !== "") {

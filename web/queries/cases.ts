@@ -84,8 +84,8 @@ function orderBy(tx: TenantSql, sort: SortSpec, descending: boolean) {
 }
 
 /** The blind indexes of a searched email under every key of the ring (so a key rotation still finds it). */
-export function searchIndexes(filters: CaseFilters, ring: KeyRing): Promise<string[] | null> {
-  return filters.email ? emailBlindIndexCandidates(ring, filters.email) : Promise.resolve(null);
+export function searchIndexes(filters: CaseFilters, ring: KeyRing): string[] | null {
+  return filters.email ? emailBlindIndexCandidates(ring, filters.email) : null;
 }
 
 /**

@@ -100,7 +100,7 @@ export function recoveryLinkRoutes(sql: Sql, linkSigningKey: string) {
 async function recordClick(c: Context, sql: Sql, key: string, caseId: string, jobId: number | null) {
   const isBot = isBotOrPreview(c.req.header("user-agent") ?? null, c.req.raw.headers);
   const ip = clientIp(c);
-  const ipHash = ip ? toHex(await hmacSha256(key, ip)).slice(0, IP_HASH_HEX_CHARS) : null;
+  const ipHash = ip ? toHex(hmacSha256(key, ip)).slice(0, IP_HASH_HEX_CHARS) : null;
   const [row] = await withTimeout(
     sql<{ destination: string | null }[]>`
       select private.record_link_click(${caseId}::uuid, ${jobId}::bigint, ${ipHash}, ${isBot}) as destination`,

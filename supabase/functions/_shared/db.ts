@@ -23,6 +23,22 @@ export function createDb(url: string, options: DbOptions): Sql {
   });
 }
 
+/**
+ * A string as a SQL literal, escaped as libpq's PQescapeLiteral does: quotes doubled and, when there
+ * is a backslash, an `E'...'` literal with backslashes doubled, so it means the same text whatever
+ * `standard_conforming_strings` is. NUL cannot be in Postgres text and is refused.
+ *
+ * Why not a parameter: with `prepare: false` (needed behind a transaction-mode pooler), postgres.js
+ * sends a statement with parameters in two round trips (Parse + Describe, wait for the parameter
+ * types, then Bind + Execute); a statement without parameters goes in one. On the webhook's one
+ * statement per delivery that halves its round trips (BENCHMARKS.md, ingest).
+ */
+export function sqlLiteral(text: string): string {
+  if (text.includes("\0")) throw new RangeError("A SQL text literal cannot hold a NUL character.");
+  const quoted = text.replaceAll("'", "''");
+  return text.includes("\\") ? ` E'${quoted.replaceAll("\\", "\\\\")}'` : `'${quoted}'`;
+}
+
 export type DbCheck =
   | { status: "ok"; latency_ms: number }
   | { status: "unavailable"; latency_ms: number; error: string };

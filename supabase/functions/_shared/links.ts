@@ -9,6 +9,7 @@
 // inputs are printable text.
 import { timingSafeEqualBytes } from "./constant_time.ts";
 import { decodeBase64Url, encodeBase64Url } from "./crypto/encoding.ts";
+import { hmacSha256Bytes } from "./crypto/primitives.ts";
 
 export interface RecoveryLinkClaims {
   /** The recovery case (uuid; verification returns it in lowercase). */
@@ -34,22 +35,20 @@ const MAX_TOKEN_LENGTH = 128;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_UINT32 = 0xffff_ffff;
 
-const encoder = new TextEncoder();
-
 /** Signs `claims`. Throws on claims no token can hold (a programming error, not input). */
-export async function createRecoveryLinkToken(claims: RecoveryLinkClaims, key: string): Promise<string> {
+export function createRecoveryLinkToken(claims: RecoveryLinkClaims, key: string): string {
   if (key.length === 0) throw new Error("LINK_SIGNING_KEY is empty.");
   const payload = encodePayload(claims);
-  return `${encodeBase64Url(payload)}.${encodeBase64Url(await mac(key, payload))}`;
+  return `${encodeBase64Url(payload)}.${encodeBase64Url(mac(key, payload))}`;
 }
 
 /** Checks a token from a URL. Never throws: anything unexpected is a failed check. The signature is
  * checked before the expiry, so a forged token is `bad_signature` whatever its claimed expiry. */
-export async function verifyRecoveryLinkToken(
+export function verifyRecoveryLinkToken(
   token: string,
   key: string,
   nowSeconds: number = Math.floor(Date.now() / 1000),
-): Promise<RecoveryLinkCheck> {
+): RecoveryLinkCheck {
   try {
     if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return fail("malformed");
     const parts = token.split(".");
@@ -62,14 +61,14 @@ export async function verifyRecoveryLinkToken(
     }
     if (payload[0] !== VERSION) return fail("malformed");
     if (typeof key !== "string" || key.length === 0) return fail("bad_signature");
-    if (!timingSafeEqualBytes(await mac(key, payload), givenMac)) return fail("bad_signature");
+    if (!timingSafeEqualBytes(mac(key, payload), givenMac)) return fail("bad_signature");
 
     const claims = decodePayload(payload);
     if (!claims) return fail("malformed");
     if (!(nowSeconds < claims.expiresAt)) return fail("expired");
     return { ok: true, claims };
   } catch {
-    // Nothing above is expected to throw; if WebCrypto does, the token is not trusted.
+    // Nothing above is expected to throw; if the crypto layer does, the token is not trusted.
     return fail("bad_signature");
   }
 }
@@ -90,29 +89,8 @@ function fail(reason: "malformed" | "bad_signature" | "expired"): RecoveryLinkCh
   return { ok: false, reason };
 }
 
-async function mac(key: string, payload: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
-  const cryptoKey = await hmacKey(key);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, payload)).slice(0, MAC_BYTES);
-}
-
-// Importing the key costs more than the MAC itself; the dashboard uses one key for its lifetime.
-let cachedKey: { key: string; cryptoKey: Promise<CryptoKey> } | null = null;
-
-function hmacKey(key: string): Promise<CryptoKey> {
-  if (cachedKey?.key !== key) {
-    const cryptoKey = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(key),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    cachedKey = { key, cryptoKey };
-    cryptoKey.catch(() => {
-      if (cachedKey?.cryptoKey === cryptoKey) cachedKey = null;
-    });
-  }
-  return cachedKey!.cryptoKey;
+function mac(key: string, payload: Uint8Array): Uint8Array {
+  return hmacSha256Bytes(key, payload).subarray(0, MAC_BYTES);
 }
 
 function encodePayload(claims: RecoveryLinkClaims): Uint8Array<ArrayBuffer> {

@@ -83,7 +83,7 @@ export async function createApp(env: EnvReader = Deno.env) {
           ? new Rejection(413, "payload_too_large", error.message)
           : new Rejection(400, "malformed_json", "The body could not be read.");
       });
-      const signature = await verifySignedBody(signed, rawBody, secrets);
+      const signature = verifySignedBody(signed, rawBody, secrets);
       if (!signature.ok) throw refuse(signature.reason);
 
       const text = decodeJsonText(rawBody);

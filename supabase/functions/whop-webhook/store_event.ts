@@ -3,7 +3,7 @@
 // function; each ciphertext is bound to its row and field, so it cannot be moved elsewhere.
 import { emailBlindIndex, encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
 import { piiContext } from "../_shared/crypto/pii_context.ts";
-import type { Sql } from "../_shared/db.ts";
+import { type Sql, sqlLiteral } from "../_shared/db.ts";
 import { withTimeout } from "../_shared/timeout.ts";
 import type { NormalizedEvent } from "../_shared/whop/normalize.ts";
 
@@ -65,10 +65,13 @@ export async function storeEvent(
   process: boolean,
   timeoutMs: number,
 ): Promise<StoreResult> {
+  // The row as a literal, not a parameter: one round trip instead of two (sqlLiteral).
   const [result] = await withTimeout(
-    sql<{ result: StoreResult }[]>`select public.ingest_webhook_event(${
-      sql.json(row)
-    }, ${process}) as result`,
+    sql.unsafe<{ result: StoreResult }[]>(
+      `select public.ingest_webhook_event(${sqlLiteral(JSON.stringify(row))}::jsonb, ${
+        process === true
+      }) as result`,
+    ),
     timeoutMs,
     "storing the event",
   );

@@ -25,11 +25,11 @@ export function casesRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   app.get("/dashboard/:companyId/cases", async (c) => {
     const viewer = c.get("viewer");
     const context = { ring: deps.ring, companyId: viewer.companyId };
-    const parsed = await parseCaseQuery(new URL(c.req.url).searchParams, context);
+    const parsed = parseCaseQuery(new URL(c.req.url).searchParams, context);
     if (Object.keys(parsed.errors).length > 0) return renderInvalidFilters(c, parsed);
 
     const { filters, cursor } = parsed;
-    const emailIndexes = await searchIndexes(filters, deps.ring);
+    const emailIndexes = searchIndexes(filters, deps.ring);
     const { page, count } = await withTenant(deps.sql, viewer, async (tx) => {
       const [page, count] = await Promise.all([
         listCases(tx, viewer.companyId, filters, cursor, emailIndexes),

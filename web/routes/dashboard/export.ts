@@ -44,7 +44,7 @@ const BUFFERED_BATCHES = 2;
 export function exportRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   app.get("/dashboard/:companyId/export.csv", async (c) => {
     const viewer = c.get("viewer");
-    const parsed = await parseCaseQuery(new URL(c.req.url).searchParams, {
+    const parsed = parseCaseQuery(new URL(c.req.url).searchParams, {
       ring: deps.ring,
       companyId: viewer.companyId,
     });
@@ -97,7 +97,7 @@ async function casesCsvStream(
   release: ReleaseSlot,
 ) {
   const { idleMs, maxMs } = deps.exports.timeouts;
-  const emailIndexes = await searchIndexes(filters, deps.ring);
+  const emailIndexes = searchIndexes(filters, deps.ring);
   const encoder = new TextEncoder();
   const failures: DecryptFailures = { count: 0, reason: null };
   let stopped: Stop | null = null;

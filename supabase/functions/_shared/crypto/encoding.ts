@@ -2,7 +2,10 @@
 // null instead of throwing, accept only the canonical encoding (padding and trailing bits exactly as
 // an encoder writes them), and never skip whitespace the way `atob` does, so one byte string has
 // exactly one accepted spelling.
-import { toBase64 } from "../whop/webhook_signature.ts";
+import { base64 as toBase64, base64Url } from "./primitives.ts";
+
+/** Unpadded base64url (RFC 4648 section 5), safe inside dotted envelopes and URLs. */
+export { base64Url as encodeBase64Url } from "./primitives.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -21,16 +24,11 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
   return toBase64(bytes) === text ? bytes : null;
 }
 
-/** Unpadded base64url (RFC 4648 section 5), safe inside dotted envelopes and URLs. */
-export function encodeBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
-}
-
 export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!BASE64URL.test(text) || text.length % 4 === 1) return null;
   const standard = text.replaceAll("-", "+").replaceAll("_", "/");
   const bytes = binaryToBytes(atob(standard.padEnd(Math.ceil(text.length / 4) * 4, "=")));
-  return encodeBase64Url(bytes) === text ? bytes : null;
+  return base64Url(bytes) === text ? bytes : null;
 }
 
 /** Hex of either case. */

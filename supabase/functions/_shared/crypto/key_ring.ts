@@ -1,16 +1,17 @@
 // The versioned key ring behind field encryption (ARCHITECTURE section 8, ENCRYPTION_KEYS). Each
 // 32-byte root key is only ever used as HKDF input: one derived key encrypts, another computes blind
-// indexes, so no key serves two purposes. Derived keys are non-extractable and the decoded root bytes
-// are wiped after import. Error messages never contain key material, and there is no fallback: a
+// indexes, so no key serves two purposes. Derived keys live only in key objects (never serialised or
+// printed), and the decoded root and derived bytes are wiped after import. Error messages never contain key material, and there is no fallback: a
 // missing or bad ENCRYPTION_KEYS stops the process at start.
 import { ConfigError } from "../config.ts";
 import { decodeBase64 } from "./encoding.ts";
+import { hkdfSha256, type SecretKey, secretKey } from "./primitives.ts";
 
 export interface RingKey {
   /** AES-256-GCM key for field envelopes. */
-  encryption: CryptoKey;
+  encryption: SecretKey;
   /** HMAC-SHA256 key for the email blind index. */
-  blindIndex: CryptoKey;
+  blindIndex: SecretKey;
 }
 
 export interface KeyRing {
@@ -18,7 +19,7 @@ export interface KeyRing {
   currentKeyId: string;
   /** Every key id, current first, in ENCRYPTION_KEYS order. */
   keyIds: string[];
-  /** Derived, non-extractable keys by key id. */
+  /** Derived keys by key id. */
   keys: ReadonlyMap<string, RingKey>;
 }
 
@@ -26,11 +27,10 @@ export interface KeyRing {
 export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 const ROOT_KEY_LENGTH = 32;
+const DERIVED_KEY_LENGTH = 32;
 // Distinct HKDF `info` strings are what separate the two purposes; changing them orphans all data.
 const ENCRYPTION_INFO = "churn-saver/pii/field-encryption/aes-256-gcm/v1";
 const BLIND_INDEX_INFO = "churn-saver/pii/email-blind-index/hmac-sha256/v1";
-
-const encoder = new TextEncoder();
 
 function keyRingError(problem: string): ConfigError {
   return new ConfigError(
@@ -42,7 +42,7 @@ function keyRingError(problem: string): ConfigError {
 }
 
 /** ENCRYPTION_KEYS = "k2:<base64 of 32 random bytes>,k1:<base64>" — first key encrypts, all decrypt. */
-export async function loadKeyRing(value: string | undefined): Promise<KeyRing> {
+export function loadKeyRing(value: string | undefined): KeyRing {
   const entries = (value ?? "").split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0);
   if (entries.length === 0) throw keyRingError("is missing or empty");
 
@@ -68,7 +68,7 @@ export async function loadKeyRing(value: string | undefined): Promise<KeyRing> {
 
   const keys = new Map<string, RingKey>();
   try {
-    for (const { id, bytes } of roots) keys.set(id, await deriveRingKey(bytes));
+    for (const { id, bytes } of roots) keys.set(id, deriveRingKey(bytes));
   } finally {
     for (const { bytes } of roots) bytes.fill(0);
   }
@@ -76,28 +76,17 @@ export async function loadKeyRing(value: string | undefined): Promise<KeyRing> {
   return Object.freeze({ currentKeyId: keyIds[0], keyIds: Object.freeze(keyIds) as string[], keys });
 }
 
-async function deriveRingKey(rootBytes: Uint8Array<ArrayBuffer>): Promise<RingKey> {
-  const root = await crypto.subtle.importKey("raw", rootBytes, "HKDF", false, ["deriveKey"]);
+// The same bytes WebCrypto's HKDF deriveKey gives for a 256-bit AES-GCM or HMAC key
+// (tests/unit/pii_crypto_test.ts checks it), so data written before stays readable.
+function deriveRingKey(rootBytes: Uint8Array<ArrayBuffer>): RingKey {
   // The root keys are uniformly random, so HKDF needs no salt (RFC 5869 section 3.1).
-  const hkdf = (info: string) => ({
-    name: "HKDF",
-    hash: "SHA-256",
-    salt: new Uint8Array(0),
-    info: encoder.encode(info),
-  });
-  const encryption = await crypto.subtle.deriveKey(
-    hkdf(ENCRYPTION_INFO),
-    root,
-    { name: "AES-GCM", length: 256 },
-    false,
-    ["encrypt", "decrypt"],
-  );
-  const blindIndex = await crypto.subtle.deriveKey(
-    hkdf(BLIND_INDEX_INFO),
-    root,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign"],
-  );
-  return { encryption, blindIndex };
+  const derive = (info: string) => {
+    const bytes = hkdfSha256(rootBytes, info, DERIVED_KEY_LENGTH);
+    try {
+      return secretKey(bytes);
+    } finally {
+      bytes.fill(0);
+    }
+  };
+  return { encryption: derive(ENCRYPTION_INFO), blindIndex: derive(BLIND_INDEX_INFO) };
 }

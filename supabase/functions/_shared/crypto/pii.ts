@@ -6,6 +6,7 @@
 // envelope's version and key id, so a ciphertext copied to another row or field does not decrypt.
 import { decodeBase64Url, encodeBase64Url } from "./encoding.ts";
 import { KEY_ID_PATTERN, type KeyRing, type RingKey } from "./key_ring.ts";
+import { aesGcmOpen, aesGcmSeal, hmacSha256Bytes } from "./primitives.ts";
 
 export { type KeyRing, loadKeyRing, type RingKey } from "./key_ring.ts";
 
@@ -30,21 +31,17 @@ export class DecryptionError extends Error {
   }
 }
 
-export async function encryptField(ring: KeyRing, plaintext: string, aad: string): Promise<string> {
+export function encryptField(ring: KeyRing, plaintext: string, aad: string): string {
   requireAad(aad);
   const keyId = ring.currentKeyId;
   const key = ringKey(ring, keyId);
   if (!key) throw new Error(`Key ring has no key "${keyId}" for its current key id.`);
   const iv = crypto.getRandomValues(new Uint8Array(IV_LENGTH));
-  const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: boundAad(keyId, aad), tagLength: TAG_LENGTH * 8 },
-    key.encryption,
-    encoder.encode(plaintext),
-  );
-  return [ENVELOPE_VERSION, keyId, encodeBase64Url(iv), encodeBase64Url(new Uint8Array(sealed))].join(".");
+  const sealed = aesGcmSeal(key.encryption, iv, boundAad(keyId, aad), encoder.encode(plaintext));
+  return [ENVELOPE_VERSION, keyId, encodeBase64Url(iv), encodeBase64Url(sealed)].join(".");
 }
 
-export async function decryptField(ring: KeyRing, envelope: string, aad: string): Promise<string> {
+export function decryptField(ring: KeyRing, envelope: string, aad: string): string {
   requireAad(aad);
   const parsed = parseEnvelope(envelope);
   if (!parsed) {
@@ -61,17 +58,7 @@ export async function decryptField(ring: KeyRing, envelope: string, aad: string)
     );
   }
   try {
-    const opened = await crypto.subtle.decrypt(
-      {
-        name: "AES-GCM",
-        iv: parsed.iv,
-        additionalData: boundAad(parsed.keyId, aad),
-        tagLength: TAG_LENGTH * 8,
-      },
-      key.encryption,
-      parsed.sealed,
-    );
-    return decoder.decode(opened);
+    return decoder.decode(aesGcmOpen(key.encryption, parsed.iv, boundAad(parsed.keyId, aad), parsed.sealed));
   } catch {
     throw new DecryptionError(
       "authentication_failed",
@@ -86,22 +73,22 @@ export function normalizeEmail(email: string): string {
 }
 
 /** Keyed blind index of the normalised email under the current key: "<keyId>.<base64url>". */
-export function emailBlindIndex(ring: KeyRing, email: string): Promise<string> {
+export function emailBlindIndex(ring: KeyRing, email: string): string {
   return blindIndexUnder(ring, ring.currentKeyId, normalizeEmail(email));
 }
 
 /** The blind index under every key of the ring (for exact search across a key rotation). */
-export function emailBlindIndexCandidates(ring: KeyRing, email: string): Promise<string[]> {
+export function emailBlindIndexCandidates(ring: KeyRing, email: string): string[] {
   const normalized = normalizeEmail(email);
-  return Promise.all(ring.keyIds.map((keyId) => blindIndexUnder(ring, keyId, normalized)));
+  return ring.keyIds.map((keyId) => blindIndexUnder(ring, keyId, normalized));
 }
 
-async function blindIndexUnder(ring: KeyRing, keyId: string, normalizedEmail: string): Promise<string> {
+function blindIndexUnder(ring: KeyRing, keyId: string, normalizedEmail: string): string {
   const key = ringKey(ring, keyId);
   if (!key) throw new Error(`Key ring has no key "${keyId}".`);
-  const mac = await crypto.subtle.sign("HMAC", key.blindIndex, encoder.encode(normalizedEmail));
+  const mac = hmacSha256Bytes(key.blindIndex, normalizedEmail);
   // 128 bits keep collisions negligible while making the stored index shorter than the full MAC.
-  return `${keyId}.${encodeBase64Url(new Uint8Array(mac, 0, BLIND_INDEX_LENGTH))}`;
+  return `${keyId}.${encodeBase64Url(mac.subarray(0, BLIND_INDEX_LENGTH))}`;
 }
 
 function ringKey(ring: KeyRing, keyId: string): RingKey | undefined {

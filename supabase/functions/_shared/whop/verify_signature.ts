@@ -54,15 +54,15 @@ const encoder = new TextEncoder();
 
 /** Both steps below. `body` is the request body exactly as received; a string stands for its UTF-8
  * bytes. */
-export async function verifyWhopSignature(
+export function verifyWhopSignature(
   headers: Headers,
   body: Uint8Array | string,
   secrets: string[],
   nowSeconds: number = Math.floor(Date.now() / 1000),
-): Promise<SignatureResult> {
+): SignatureResult {
   const parsed = parseSignatureHeaders(headers, nowSeconds);
   if (!parsed.ok) return parsed;
-  return await verifySignedBody(parsed, typeof body === "string" ? encoder.encode(body) : body, secrets);
+  return verifySignedBody(parsed, typeof body === "string" ? encoder.encode(body) : body, secrets);
 }
 
 /** Step 1, headers only: a request that is missing, malformed or stale fails here, before its body is
@@ -84,13 +84,13 @@ export function parseSignatureHeaders(
 }
 
 /** Step 2: the MAC over the signed prefix and the body's raw bytes, against every secret. */
-export async function verifySignedBody(
+export function verifySignedBody(
   parsed: SignatureHeaders,
   rawBody: Uint8Array,
   secrets: string[],
-): Promise<SignatureResult> {
+): SignatureResult {
   const content = signedBytes(parsed.signedPrefix, rawBody);
-  if (!(await matchesAnySecret(content, parsed.candidates, secrets))) return fail("bad_signature");
+  if (!matchesAnySecret(content, parsed.candidates, secrets)) return fail("bad_signature");
   return { ok: true, format: parsed.format, webhookId: parsed.webhookId, timestamp: parsed.timestamp };
 }
 
@@ -161,16 +161,16 @@ function parseLegacy(header: string): SignatureHeaders | Failure {
   };
 }
 
-async function matchesAnySecret(
+function matchesAnySecret(
   content: Uint8Array<ArrayBuffer>,
   candidates: Uint8Array[],
   secrets: string[],
-): Promise<boolean> {
+): boolean {
   let matched = false;
   for (const secret of secrets) {
     // An empty secret would be a key anyone knows; it must never verify anything.
     if (secret.length === 0) continue;
-    const expected = await hmacSha256(secret, content);
+    const expected = hmacSha256(secret, content);
     // No early exit: every comparison runs, so timing does not reveal which entry or secret matched.
     for (const candidate of candidates) matched = timingSafeEqualBytes(candidate, expected) || matched;
   }

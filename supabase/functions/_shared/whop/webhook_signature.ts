@@ -1,46 +1,18 @@
-// Signing side of Whop's two webhook signature schemes, using only WebCrypto so the same code runs in
-// edge functions, the dashboard, the Whop sandbox and tests. Verification lives elsewhere and reuses
-// the HMAC and encoding helpers exported here, so both sides compute exactly the same bytes.
+// Signing side of Whop's two webhook signature schemes, on the project's synchronous primitives so
+// the same code runs in edge functions, the dashboard, the Whop sandbox and tests. Verification lives
+// elsewhere and reuses the HMAC and encoding helpers exported here, so both sides compute exactly the
+// same bytes.
+import { base64 as toBase64, hex as toHex, hmacSha256Bytes } from "../crypto/primitives.ts";
+
+export { toBase64, toHex };
 
 const encoder = new TextEncoder();
-
-// Imported keys by key string. Importing costs about as much as the MAC itself, and a process only
-// ever uses a handful of keys (its configured secrets); the bound keeps a misuse from growing it.
-const importedKeys = new Map<string, Promise<CryptoKey>>();
-const MAX_IMPORTED_KEYS = 16;
-
-function hmacKey(keyString: string): Promise<CryptoKey> {
-  let key = importedKeys.get(keyString);
-  if (!key) {
-    if (importedKeys.size >= MAX_IMPORTED_KEYS) importedKeys.clear();
-    const algorithm = { name: "HMAC", hash: "SHA-256" };
-    key = crypto.subtle.importKey("raw", encoder.encode(keyString), algorithm, false, ["sign"]);
-    importedKeys.set(keyString, key);
-  }
-  return key;
-}
 
 /** HMAC-SHA256 of `message` (a string stands for its UTF-8 bytes), keyed with the raw UTF-8 bytes of
  * `keyString` (Whop's convention: the whole secret, `ws_` prefix included, is the key; it is NOT
  * base64-decoded). */
-export async function hmacSha256(
-  keyString: string,
-  message: string | Uint8Array<ArrayBuffer>,
-): Promise<Uint8Array> {
-  const bytes = typeof message === "string" ? encoder.encode(message) : message;
-  return new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(keyString), bytes));
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+export function hmacSha256(keyString: string, message: string | Uint8Array): Uint8Array {
+  return hmacSha256Bytes(keyString, message);
 }
 
 /** The string Standard Webhooks signs: `${webhook-id}.${webhook-timestamp}.${rawBody}`. */
@@ -75,8 +47,8 @@ export interface StandardSignInput {
 }
 
 /** Value for the `webhook-signature` header: `v1,<base64 HMAC-SHA256>`. */
-export async function signStandardWebhook(input: StandardSignInput): Promise<string> {
-  const mac = await hmacSha256(input.secret, standardSignedContent(input.id, input.timestamp, input.body));
+export function signStandardWebhook(input: StandardSignInput): string {
+  const mac = hmacSha256(input.secret, standardSignedContent(input.id, input.timestamp, input.body));
   return `v1,${toBase64(mac)}`;
 }
 
@@ -88,7 +60,7 @@ export interface LegacySignInput {
 }
 
 /** Value for the legacy `x-whop-signature` header: `t=<unix>,v1=<hex HMAC-SHA256>`. */
-export async function signLegacyWebhook(input: LegacySignInput): Promise<string> {
-  const mac = await hmacSha256(input.secret, legacySignedContent(input.timestamp, input.body));
+export function signLegacyWebhook(input: LegacySignInput): string {
+  const mac = hmacSha256(input.secret, legacySignedContent(input.timestamp, input.body));
   return `t=${input.timestamp},v1=${toHex(mac)}`;
 }
