@@ -175,6 +175,11 @@ export async function sqlRows(
     const defines = { companies: COMPANIES, ...templates, ...extra.defines };
     return await pgbench({ ...base, script, ...extra, defines });
   };
+  // Not reported: the first seconds of new failures on the run's 50 brand-new companies ran at about
+  // half the rate of every later run (2026-12-06: 570/s, then 1,120-1,270/s; track_functions put the
+  // difference in the job and case inserts, 2.5 ms against 0.46 ms per case). A deployment's companies
+  // are not all new at once.
+  await run("ingest_failed.sql", { seconds: 2 });
   const ceilingNew = await run("ceiling_new.sql");
   const ceilingConflict = await run("ceiling_conflict.sql", { defines: { conflict_rows: CONFLICT_ROWS } });
   const failedBefore = await sequenceValue(sql, "failed");
