@@ -3,7 +3,7 @@
 // each run cost the processes that served it.
 import { signStandardWebhook } from "../../supabase/functions/_shared/whop/webhook_signature.ts";
 import { paymentEvent } from "../../whop-sandbox/payloads.ts";
-import { paced, percentile } from "../support/load_driver.ts";
+import { paced, percentile, rawHttpClosedLoop } from "../support/load_driver.ts";
 import { webhookSecret } from "../support/webhooks.ts";
 import { clusterCpuSeconds, processCpuSeconds, processRssMb } from "./ingest_measure.ts";
 import type { BenchCompanies } from "./ingest_sql.ts";
@@ -69,7 +69,8 @@ export interface HttpRun {
 }
 
 /** Sends every delivery to `url` with at most `inFlight` outstanding: closed loop at the server's
- * pace, or open loop at `ratePerSecond` when given. `serverPid` is the process that serves it. */
+ * pace over raw keep-alive connections, or open loop at `ratePerSecond` through fetch when given.
+ * `serverPid` is the process that serves it. */
 export async function drive(options: {
   url: string;
   deliveries: Delivery[];
@@ -86,16 +87,26 @@ export async function drive(options: {
   const sampler = setInterval(() => {
     rssMb = Math.max(rssMb, processRssMb(options.serverPid).now);
   }, 100);
-  const result = await paced(
-    deliveries.length,
-    options.ratePerSecond ?? 1e9,
-    options.inFlight,
-    (i) => fetch(options.url, { method: "POST", headers: deliveries[i].headers, body: deliveries[i].body }),
-  ).finally(() => clearInterval(sampler));
+  const result = options.ratePerSecond === undefined
+    // Closed loop at the server's pace, from a sender that costs it little CPU (rawHttpClosedLoop).
+    ? await rawHttpClosedLoop({
+      url: options.url,
+      count: deliveries.length,
+      inFlight: options.inFlight,
+      request: (i) => rawRequest(options.url, deliveries[i]),
+    }).finally(() => clearInterval(sampler))
+    // Open loop on a schedule that does not wait for answers (paced), through fetch.
+    : await paced(
+      deliveries.length,
+      options.ratePerSecond,
+      options.inFlight,
+      (i) => fetch(options.url, { method: "POST", headers: deliveries[i].headers, body: deliveries[i].body }),
+    ).then((paced) => ({ ...paced, latenciesMs: paced.samples.map((s) => s.latencyMs) }))
+      .finally(() => clearInterval(sampler));
   rssMb = Math.max(rssMb, processRssMb(options.serverPid).now);
   const n = deliveries.length;
   const perDelivery = (seconds: number) => (seconds * 1000) / n;
-  const latencies = result.samples.map((s) => s.latencyMs);
+  const latencies = result.latenciesMs;
   return {
     perSecond: (n * 1000) / result.elapsedMs,
     p50: percentile(latencies, 50),
@@ -107,4 +118,13 @@ export async function drive(options: {
     clientCpuMs: perDelivery(processCpuSeconds(Deno.pid) - clientBefore),
     rssMb,
   };
+}
+
+const bodyEncoder = new TextEncoder();
+
+/** A delivery as the raw HTTP/1.1 request rawHttpClosedLoop writes (it adds host and content-length). */
+function rawRequest(url: string, delivery: Delivery): { head: string; body: Uint8Array } {
+  const lines = [`POST ${new URL(url).pathname} HTTP/1.1`];
+  for (const [name, value] of delivery.headers) lines.push(`${name}: ${value}`);
+  return { head: lines.join("\r\n"), body: bodyEncoder.encode(delivery.body) };
 }
