@@ -1,8 +1,9 @@
 // The versioned key ring behind field encryption (ARCHITECTURE section 8, ENCRYPTION_KEYS). Each
 // 32-byte root key is only ever used as HKDF input: one derived key encrypts, another computes blind
 // indexes, so no key serves two purposes. Derived keys live only in key objects (never serialised or
-// printed), and the decoded root and derived bytes are wiped after import. Error messages never contain key material, and there is no fallback: a
-// missing or bad ENCRYPTION_KEYS stops the process at start.
+// printed), and the decoded root and derived bytes are wiped after import. Error messages never
+// contain key material, and there is no fallback: a missing or bad ENCRYPTION_KEYS stops the process
+// at start.
 import { ConfigError } from "../config.ts";
 import { decodeBase64 } from "./encoding.ts";
 import { hkdfSha256, type SecretKey, secretKey } from "./primitives.ts";
