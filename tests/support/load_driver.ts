@@ -31,17 +31,8 @@ export interface FloodResult {
  * A connection the server closes is opened again and its unanswered requests sent again, as any
  * client would. Answers must carry content-length (Deno.serve sends it for fixed bodies). */
 export async function rawHttpFlood(options: FloodOptions): Promise<FloodResult> {
-  const target = new URL(options.url);
-  const statuses = new Map<number, number>();
-  const latenciesMs: number[] = [];
-  const counted = (status: number, latencyMs: number) => {
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    latenciesMs.push(latencyMs);
-  };
-  const lanes = await Promise.all(
-    Array.from({ length: options.connections }, () => FloodLane.open(target, counted)),
-  );
-  const started = performance.now();
+  const run = await openLanes(options.url, options.connections);
+  const { target, lanes, started } = run;
   const frame = (i: number) => requestFrame(target, options.request(i));
   try {
     let sent = 0;
@@ -66,10 +57,9 @@ export async function rawHttpFlood(options: FloodOptions): Promise<FloodResult> 
     }
     for (const lane of lanes) await lane.until(() => lane.unanswered.length === 0);
   } finally {
-    await Promise.all(lanes.map((lane) => lane.close()));
+    await run.close();
   }
-  const reconnects = lanes.reduce((sum, lane) => sum + lane.reconnects, 0);
-  return { statuses, latenciesMs, elapsedMs: performance.now() - started, reconnects };
+  return run.result();
 }
 
 /** Closed loop over raw keep-alive connections: `inFlight` connections, each with one request out at a
@@ -82,17 +72,8 @@ export async function rawHttpClosedLoop(options: {
   inFlight: number;
   request: (index: number) => { head: string; body: Uint8Array };
 }): Promise<FloodResult> {
-  const target = new URL(options.url);
-  const statuses = new Map<number, number>();
-  const latenciesMs: number[] = [];
-  const counted = (status: number, latencyMs: number) => {
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    latenciesMs.push(latencyMs);
-  };
-  const lanes = await Promise.all(
-    Array.from({ length: Math.min(options.inFlight, options.count) }, () => FloodLane.open(target, counted)),
-  );
-  const started = performance.now();
+  const run = await openLanes(options.url, Math.min(options.inFlight, options.count));
+  const { target, lanes } = run;
   let next = 0;
   try {
     await Promise.all(lanes.map(async (lane) => {
@@ -103,10 +84,34 @@ export async function rawHttpClosedLoop(options: {
       }
     }));
   } finally {
-    await Promise.all(lanes.map((lane) => lane.close()));
+    await run.close();
   }
-  const reconnects = lanes.reduce((sum, lane) => sum + lane.reconnects, 0);
-  return { statuses, latenciesMs, elapsedMs: performance.now() - started, reconnects };
+  return run.result();
+}
+
+/** `count` keep-alive connections to `url`, the tally their answers go to, and the clock. */
+async function openLanes(url: string, count: number) {
+  const target = new URL(url);
+  const statuses = new Map<number, number>();
+  const latenciesMs: number[] = [];
+  const answered = (status: number, latencyMs: number) => {
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    latenciesMs.push(latencyMs);
+  };
+  const lanes = await Promise.all(Array.from({ length: count }, () => FloodLane.open(target, answered)));
+  const started = performance.now();
+  return {
+    target,
+    lanes,
+    started,
+    close: () => Promise.all(lanes.map((lane) => lane.close())),
+    result: (): FloodResult => ({
+      statuses,
+      latenciesMs,
+      elapsedMs: performance.now() - started,
+      reconnects: lanes.reduce((sum, lane) => sum + lane.reconnects, 0),
+    }),
+  };
 }
 
 const frameEncoder = new TextEncoder();
