@@ -26,6 +26,7 @@
 // made only while the job's lease is this dispatcher's (JobLedger.hold, just before the call).
 // Known limit: a request still being processed when the retry checks (slower than the backoff) is
 // not seen yet; the first backoff (30 s by default) is far longer than Whop's answers take.
+import { hex, sha256Bytes } from "../_shared/crypto/primitives.ts";
 import type { Sql } from "../_shared/db.ts";
 import { log } from "../_shared/log.ts";
 import {
@@ -285,7 +286,7 @@ export function onceOnlyClient(
         error: gaveUp("the DM channel shows none of our messages"),
       });
     }
-    const sha = await sha256(input.content);
+    const sha = sha256(input.content);
     const dm: DmObservation = {
       channel_id: channel.channelId,
       first_sent_at: pending?.first_sent_at ?? wallClock().toISOString(),
@@ -411,7 +412,7 @@ export async function findOurMessage(
         reachedBack = true;
         continue;
       }
-      if (message.content !== null && ours.has(await sha256(message.content))) {
+      if (message.content !== null && ours.has(sha256(message.content))) {
         return { message, latencyMs };
       }
     }
@@ -428,7 +429,6 @@ export async function findOurMessage(
   };
 }
 
-export async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+function sha256(text: string): string {
+  return hex(sha256Bytes(text));
 }
