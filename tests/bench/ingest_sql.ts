@@ -38,9 +38,9 @@ export async function functionRow(body: { id: string }) {
 
 /** The function's own rows (`eventRow`) as JSON text with placeholders the pgbench scripts fill in:
  * `{k}` a per-call number, `{c}` the company's index, `{t}` the time. Passed as a pgbench variable, so
- * each call sends the row as a text parameter that the server parses into `jsonb`, exactly as the
- * function's `select public.ingest_webhook_event($1, $2)` does. (Building the row in SQL from a stored
- * template, as this benchmark first did, cost more than a duplicate's whole ingest.) */
+ * each call sends the row as text that the server parses into `jsonb`, as it parses the literal the
+ * function sends (store_event.ts). (Building the row in SQL from a stored template, as this benchmark
+ * first did, cost more than a duplicate's whole ingest.) */
 export type RowTemplates = Record<"failed_row" | "duplicate_row" | "succeeded_row" | "unknown_row", string>;
 
 export async function createScratch(sql: Sql, companies: BenchCompanies): Promise<RowTemplates> {
