@@ -101,7 +101,7 @@ export async function drive(options: {
       options.ratePerSecond,
       options.inFlight,
       (i) => fetch(options.url, { method: "POST", headers: deliveries[i].headers, body: deliveries[i].body }),
-    ).then((paced) => ({ ...paced, latenciesMs: paced.samples.map((s) => s.latencyMs) }))
+    ).then((run) => ({ ...run, latenciesMs: run.samples.map((s) => s.latencyMs) }))
       .finally(() => clearInterval(sampler));
   rssMb = Math.max(rssMb, processRssMb(options.serverPid).now);
   const n = deliveries.length;
