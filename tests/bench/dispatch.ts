@@ -82,26 +82,25 @@ export async function dispatchBench(args: string[]) {
       configureDispatchEnv(cluster.url, secrets);
       await setFlags(sql, { SCHEDULER_ENABLED: true, NOTIFICATIONS_ENABLED: true, ROLLBACK_MODE: false });
       await installGraphile(cluster.url);
-      const cpu = await clusterCpu(sql);
+      const cpu = await clusterCpuMs(sql);
 
       const results: RunResult[] = [];
       for (const [transport, sandbox] of [["HTTP", overHttp], ["no HTTP", inProcess]] as const) {
-        const measure = async (worker: string, fn: () => Promise<{ keys: Set<string>; seconds: number }>) => {
+        const measure = async (worker: string, fn: (window: RunWindow) => Promise<{ keys: Set<string> }>) => {
           await sandbox.clearCalls();
           await sql`vacuum analyze`;
           await quiet(sql);
-          const db = await cpu();
-          const app = processCpuMs();
           console.log(`  ${transport}: ${worker} ...`);
-          const { keys, seconds } = await fn();
-          // The run's connections are closed: once their backends have exited, all they used is counted.
-          await quiet(sql);
+          // Only the timed part is counted: seeding the jobs, starting and stopping the workers are not.
+          const window = timedWindow(cpu);
+          const { keys } = await fn(window);
+          const { seconds, dbCpuMs, appCpuMs } = window.result();
           const result: RunResult = {
             transport,
             worker,
             seconds,
-            dbCpuMs: (await cpu()) - db,
-            appCpuMs: processCpuMs() - app,
+            dbCpuMs,
+            appCpuMs,
             check: await exactlyOnce(sandbox, PUSH_PATH, keys),
           };
           console.log(
@@ -112,14 +111,15 @@ export async function dispatchBench(args: string[]) {
           );
           results.push(result);
         };
-        await measure("ours", () => runOurs(sql, sandbox, settings));
+        await measure("ours", (window) => runOurs(sql, sandbox, settings, window));
         await measure(
           "graphile-worker defaults",
-          () => runTheirs(cluster.url, sql, sandbox, settings, secrets),
+          (window) => runTheirs(cluster.url, sql, sandbox, settings, secrets, window),
         );
         await measure(
           "graphile-worker batched",
-          () => runTheirs(cluster.url, sql, sandbox, settings, secrets, batchedPreset(settings.batch, 0)),
+          (window) =>
+            runTheirs(cluster.url, sql, sandbox, settings, secrets, window, batchedPreset(settings.batch, 0)),
         );
       }
       report(results, settings);
@@ -152,12 +152,11 @@ function configureDispatchEnv(databaseUrl: string, secrets: { apiKey: string; ap
   }).forEach(([name, value]) => Deno.env.set(name, value));
 }
 
-async function runOurs(sql: postgres.Sql, sandbox: BenchSandbox, settings: Settings) {
+async function runOurs(sql: postgres.Sql, sandbox: BenchSandbox, settings: Settings, window: RunWindow) {
   const companyId = `biz_benchdispatch${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
   const ids = await makeDueJobs(sql, companyId, "push", settings.jobs, new Date(Date.now() - 60_000));
-  let seconds = 0;
   try {
-    const started = performance.now();
+    window.start();
     const dispatcher = () =>
       withDispatchApp(async (dispatch) => {
         // Each round is bounded; a dispatcher keeps going until nothing is due.
@@ -172,14 +171,14 @@ async function runOurs(sql: postgres.Sql, sandbox: BenchSandbox, settings: Setti
         DISPATCH_CONCURRENCY: String(settings.concurrency),
       }, { whopFetch: sandbox.fetch });
     await Promise.all(Array.from({ length: settings.dispatchers }, dispatcher));
-    seconds = (performance.now() - started) / 1000;
+    window.stop();
     const [left] = await sql`select count(*)::int as n from public.job_queue
                              where company_id = ${companyId} and status <> 'sent'`;
     if (left.n > 0) throw new Error(`our dispatcher left ${left.n} jobs unsent`);
   } finally {
     await sql`delete from public.companies where company_id = ${companyId}`;
   }
-  return { keys: new Set(ids.map((id) => `job:${id}`)), seconds };
+  return { keys: new Set(ids.map((id) => `job:${id}`)) };
 }
 
 async function runTheirs(
@@ -188,6 +187,7 @@ async function runTheirs(
   sandbox: BenchSandbox,
   settings: Settings,
   secrets: { apiKey: string; appId: string },
+  window: RunWindow,
   preset?: ReturnType<typeof batchedPreset>,
 ) {
   const run = crypto.randomUUID().slice(0, 8);
@@ -202,14 +202,15 @@ async function runTheirs(
     rest_path: `recover/${crypto.randomUUID()}`,
   }));
   await addPushJobs(sql, payloads);
-  const { seconds } = await runGraphile(url, sql, {
+  await runGraphile(url, sql, {
     runners: settings.dispatchers,
     concurrency: settings.concurrency,
     jobs: settings.jobs,
     whop: { ...secrets, apiBase: sandbox.apiBase, fetch: sandbox.fetch, timeoutMs: WHOP_TIMEOUT_MS },
     preset,
+    window,
   });
-  return { keys: new Set(payloads.map((p) => p.key)), seconds };
+  return { keys: new Set(payloads.map((p) => p.key)) };
 }
 
 function report(results: RunResult[], settings: Settings) {
@@ -261,6 +262,35 @@ async function quiet(sql: postgres.Sql) {
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
+/** The timed part of one run: its wall time and the CPU the cluster and this process spent in it. */
+interface RunWindow {
+  start(): void;
+  stop(): void;
+}
+
+function timedWindow(clusterCpu: () => number) {
+  let from: { at: number; db: number; app: number } | null = null;
+  let measured: { seconds: number; dbCpuMs: number; appCpuMs: number } | null = null;
+  return {
+    start() {
+      from = { at: performance.now(), db: clusterCpu(), app: processCpuMs() };
+    },
+    stop() {
+      if (!from) throw new Error("the run's window was stopped before it started");
+      measured = {
+        seconds: (performance.now() - from.at) / 1000,
+        // Live backends are read directly, so what they used up to now is counted without waiting for them.
+        dbCpuMs: clusterCpu() - from.db,
+        appCpuMs: processCpuMs() - from.app,
+      };
+    },
+    result() {
+      if (!measured) throw new Error("the run ended without stopping its window");
+      return measured;
+    },
+  };
+}
+
 /** CPU milliseconds of this process so far (user + system). */
 function processCpuMs(): number {
   return cpuTicks(Deno.readTextFileSync("/proc/self/stat"), false) * 10;
@@ -270,7 +300,7 @@ function processCpuMs(): number {
  * CPU milliseconds the cluster has used so far: its postmaster, the children it has reaped (their
  * time is the postmaster's cutime/cstime) and the children alive now.
  */
-async function clusterCpu(sql: postgres.Sql): Promise<() => Promise<number>> {
+async function clusterCpuMs(sql: postgres.Sql): Promise<() => number> {
   const [{ pid }] = await sql`select pg_backend_pid() as pid`;
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const postmaster = Number(status.match(/^PPid:\s+(\d+)/m)![1]);
@@ -285,7 +315,7 @@ async function clusterCpu(sql: postgres.Sql): Promise<() => Promise<number>> {
         // Gone since the list was read: its time is in the postmaster's cutime now (or soon).
       }
     }
-    return Promise.resolve(ticks / ticksPerMs);
+    return ticks / ticksPerMs;
   };
 }
 

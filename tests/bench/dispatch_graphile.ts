@@ -77,20 +77,19 @@ export interface GraphileRun {
   /** graphile-worker preset options (batching); none: its defaults. */
   preset?: ReturnType<typeof batchedPreset>;
   onProgress?: (done: number) => void;
+  /** Started when the runners start, stopped when the last completion is written. */
+  window: { start(): void; stop(): void };
 }
 
 /**
  * Runs the runners until `jobs` jobs have succeeded and their completions are written (the jobs
- * table is empty: graphile-worker deletes a completed job); the seconds from start to then.
+ * table is empty: graphile-worker deletes a completed job), inside `options.window`.
  */
 export async function runGraphile(
   connectionString: string,
   sql: postgres.Sql,
   options: GraphileRun,
-): Promise<{
-  seconds: number;
-  failed: number;
-}> {
+): Promise<{ failed: number }> {
   const whop = createWhopClient({
     baseUrl: options.whop.apiBase,
     apiKey: options.whop.apiKey,
@@ -117,7 +116,7 @@ export async function runGraphile(
     },
   };
   const { worker, silent } = await graphile();
-  const started = performance.now();
+  options.window.start();
   const runners = await Promise.all(Array.from({ length: options.runners }, () =>
     worker.run({
       connectionString,
@@ -140,7 +139,7 @@ export async function runGraphile(
   while ((await sql`select count(*)::int as n from ${sql(GRAPHILE_SCHEMA)}.jobs`)[0].n > 0) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  const seconds = (performance.now() - started) / 1000;
+  options.window.stop();
   await Promise.all(runners.map((runner) => runner.stop()));
-  return { seconds, failed };
+  return { failed };
 }
