@@ -71,7 +71,7 @@ export function recoveryLinkRoutes(sql: Sql, linkSigningKey: string) {
   routes.use("/r/*", securityHeaders);
 
   routes.get("/r/:token", async (c) => {
-    const check = await verifyRecoveryLinkToken(c.req.param("token"), linkSigningKey);
+    const check = verifyRecoveryLinkToken(c.req.param("token"), linkSigningKey);
     if (!check.ok) {
       log.info("recovery link refused", { reason: check.reason });
       return failure(c, check.reason === "expired" ? EXPIRED : INVALID);

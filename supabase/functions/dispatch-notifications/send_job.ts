@@ -70,7 +70,7 @@ export async function sendJob(job: ClaimedJob, deps: SendDeps): Promise<WhopCall
     amountMinor: job.amount_minor === null ? null : Number(job.amount_minor),
     currency: job.currency,
     // A link with nowhere to lead would only show the member an apology: leave it out.
-    recoveryLink: job.has_destination === false ? null : await recoveryLink(job, deps),
+    recoveryLink: job.has_destination === false ? null : recoveryLink(job, deps),
     freeDays: job.incentive_state === "none" ? 0 : job.incentive_free_days,
     freeDaysGiven: job.incentive_state === "given",
     companyName: job.company_title,
@@ -92,9 +92,9 @@ export async function sendJob(job: ClaimedJob, deps: SendDeps): Promise<WhopCall
   }, key);
 }
 
-async function recoveryLink(job: ClaimedJob, deps: SendDeps): Promise<string> {
+function recoveryLink(job: ClaimedJob, deps: SendDeps): string {
   const expiresAt = Math.floor(deps.now().getTime() / 1000) + RECOVERY_LINK_TTL_SECONDS;
-  const token = await createRecoveryLinkToken(
+  const token = createRecoveryLinkToken(
     { caseId: job.case_id, jobId: job.job_id, expiresAt },
     deps.linkSigningKey,
   );
