@@ -103,12 +103,26 @@ async function connect(): Promise<{ sql: Sql; ring: KeyRing }> {
 const countsTable = (counts: Counts) =>
   formatTable(["rows", "count"], COUNT_NAMES.map((name) => [name, counts[name] ?? 0]));
 
+const nothingStored = (counts: Counts) => Object.values(counts).every((n) => n === 0);
+
 const describe = (subject: Subject) => "userId" in subject ? `user ${subject.userId}` : "the given email";
 
 async function runExport(sql: Sql, ring: KeyRing, options: Options) {
   const subject = options.subject!;
   console.error(`Exporting everything stored about ${describe(subject)}...`);
   const doc = await exportMemberData(sql, ring, subject, options.actor);
+  // A --user id is echoed back in user_ids whether or not anything mentions it: count rows instead.
+  if (nothingStored(doc.counts)) {
+    console.error(
+      `\nsummary: nothing is stored about ${describe(subject)}; no export written. ` +
+        ("userId" in subject
+          ? "Check the id (the member's Whop user id, user_...), or try --email."
+          : "Check the address, or try --user with the member's Whop user id."),
+    );
+    // Not a crash: the request was answered (and audited), but a script should not take it as data found.
+    Deno.exitCode = 1;
+    return;
+  }
   const json = JSON.stringify(doc, null, 2) + "\n";
   if (options.out) {
     // The export holds PII in the clear: readable by its owner only.
@@ -118,14 +132,12 @@ async function runExport(sql: Sql, ring: KeyRing, options: Options) {
     await Deno.stdout.write(new TextEncoder().encode(json));
   }
   console.error(`\nsummary: ${doc.user_ids.length} user id(s) found\n${countsTable(doc.counts)}`);
-  if (doc.user_ids.length === 0) console.error("Nothing is stored about this member.");
 }
 
 async function runErase(sql: Sql, ring: KeyRing, options: Options) {
   const subject = options.subject!;
   const found = await countMemberData(sql, ring, subject);
-  const total = Object.values(found.counts).reduce((sum, n) => sum + n, 0);
-  if (total === 0) {
+  if (nothingStored(found.counts)) {
     console.log(`Nothing is stored about ${describe(subject)}; nothing to erase.`);
     return;
   }

@@ -212,3 +212,38 @@ Deno.test("privacy CLI explains bad arguments", async () => {
   assert.equal(noKeys.code, 2);
   assert.match(noKeys.text, /ENCRYPTION_KEYS key "k1"/);
 });
+
+Deno.test("export of a member nothing mentions writes nothing, says so and exits 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = `${dir}/export.json`;
+    const byId = await runTask("privacy", [
+      "export",
+      "--user",
+      `user_nobody${crypto.randomUUID().slice(0, 8)}`,
+      "--out",
+      out,
+    ]);
+    assert.equal(byId.code, 1, byId.text);
+    assert.match(
+      byId.stderr,
+      /nothing is stored about user user_nobody\w+; no export written\. Check the id/,
+    );
+    assert.doesNotMatch(byId.text, /user id\(s\)/, "no count of ids that merely echoes the one asked for");
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "no export file for nobody");
+
+    const byEmail = await runTask("privacy", [
+      "export",
+      "--email",
+      `nobody.${crypto.randomUUID()}@example.com`,
+    ]);
+    assert.equal(byEmail.code, 1, byEmail.text);
+    assert.match(
+      byEmail.stderr,
+      /nothing is stored about the given email; no export written\. Check the address/,
+    );
+    assert.equal(byEmail.stdout, "", "nothing on stdout either");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
