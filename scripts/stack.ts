@@ -153,6 +153,8 @@ function printBanner() {
     `  Whop sandbox     http://127.0.0.1:${sandboxPort}   (calls: /_sandbox/calls)`,
     `  Postgres         ${redactUrl(env.get("DATABASE_URL") ?? "")}`,
     args.logs ? `  Logs             ${args.logs}/<service>.log` : "",
+    // The scripts put the pinned deno on their own PATH; a new shell needs it for `deno task ...`.
+    `  CLIs             export PATH="${root.pathname}node_modules/.bin:$PATH"   then: deno task rollout status`,
     "Press Ctrl-C to stop.",
     "",
   ];

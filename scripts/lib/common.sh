@@ -270,6 +270,13 @@ psql_url() { PGOPTIONS="-c client_min_messages=warning" psql "$1" -v ON_ERROR_ST
 apply_schema() {
   local url="$1"
   psql_url "$url" -f "$CS_ROOT/supabase/bootstrap.sql" >/dev/null || die "the bootstrap SQL failed"
-  (cd "$CS_ROOT" && supabase db push --db-url "$url" --yes 2>&1) | sed 's/^/    /' >&2
+  # --db-url is a local cluster here, but the CLI still asks "push these migrations to the remote
+  # database?" and lists them all before answering itself (--yes): only its progress is shown.
+  (cd "$CS_ROOT" && supabase db push --db-url "$url" --yes 2>&1) | awk '
+    /Connecting to remote database/ { next }
+    /Do you want to push these migrations to the remote database/ { listing = 1; next }
+    listing && /^[[:space:]]*•/ { next }
+    listing && /\[Y\/n\]/ { listing = 0; next }
+    { listing = 0; print "    " $0; fflush() }' >&2
   [ "${PIPESTATUS[0]}" -eq 0 ] || die "supabase db push failed"
 }
