@@ -17,6 +17,10 @@ import {
   type KeyRing,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
+import {
+  memberSearchTokens,
+  type SearchField,
+} from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
 
 export interface RotationTally {
@@ -45,6 +49,7 @@ interface MemberRow {
   name_ciphertext: string | null;
   username_ciphertext: string | null;
   email_blind_index: string | null;
+  search_tokens: string[] | null;
 }
 
 export async function rotateKeys(sql: Sql, ring: KeyRing, options: RotationOptions) {
@@ -56,10 +61,14 @@ export async function rotateKeys(sql: Sql, ring: KeyRing, options: RotationOptio
 
 async function rotateMembers(sql: Sql, ring: KeyRing, options: RotationOptions): Promise<RotationTally> {
   const current = ring.currentKeyId;
-  // The key id is the second part of an envelope ("v1.<keyId>.<iv>.<ct>"), the first of an index.
+  // The key id is the second part of an envelope ("v1.<keyId>.<iv>.<ct>"), the first of an index or a
+  // search token. Members stored before search tokens existed get theirs here too.
   const stale = sql`(split_part(email_ciphertext, '.', 2) <> ${current}
     or split_part(name_ciphertext, '.', 2) <> ${current} or split_part(username_ciphertext, '.', 2) <> ${current}
-    or split_part(email_blind_index, '.', 1) <> ${current})`;
+    or split_part(email_blind_index, '.', 1) <> ${current}
+    or exists (select 1 from unnest(search_tokens) token where split_part(token, '.', 1) <> ${current})
+    or (search_tokens is null
+      and (email_ciphertext is not null or name_ciphertext is not null or username_ciphertext is not null)))`;
   const company = options.companyId ? sql`and company_id = ${options.companyId}` : sql``;
   const tally = emptyTally();
   [{ pending: tally.pending }] = await sql<{ pending: number }[]>`
@@ -67,7 +76,8 @@ async function rotateMembers(sql: Sql, ring: KeyRing, options: RotationOptions):
   let after = ["", ""];
   for (;;) {
     const rows = await sql<MemberRow[]>`
-      select company_id, user_id, email_ciphertext, name_ciphertext, username_ciphertext, email_blind_index
+      select company_id, user_id, email_ciphertext, name_ciphertext, username_ciphertext, email_blind_index,
+             search_tokens
       from public.members
       where ${stale} ${company} and (company_id, user_id) > (${after[0]}, ${after[1]})
       order by company_id, user_id
@@ -85,12 +95,14 @@ async function rotateMembers(sql: Sql, ring: KeyRing, options: RotationOptions):
       }
       const written = await sql`
         update public.members set email_ciphertext = ${next.email_ciphertext}, name_ciphertext = ${next.name_ciphertext},
-          username_ciphertext = ${next.username_ciphertext}, email_blind_index = ${next.email_blind_index}
+          username_ciphertext = ${next.username_ciphertext}, email_blind_index = ${next.email_blind_index},
+          search_tokens = ${next.search_tokens}
         where company_id = ${row.company_id} and user_id = ${row.user_id}
           and email_ciphertext is not distinct from ${row.email_ciphertext}
           and name_ciphertext is not distinct from ${row.name_ciphertext}
           and username_ciphertext is not distinct from ${row.username_ciphertext}
-          and email_blind_index is not distinct from ${row.email_blind_index}`;
+          and email_blind_index is not distinct from ${row.email_blind_index}
+          and search_tokens is not distinct from ${row.search_tokens}::text[]`;
       if (written.count === 1) tally.reencrypted++;
       else tally.changed++;
     }
@@ -101,17 +113,19 @@ async function rotateMembers(sql: Sql, ring: KeyRing, options: RotationOptions):
 
 async function reencryptMember(ring: KeyRing, row: MemberRow): Promise<MemberRow> {
   const next = { ...row };
-  let email: string | null = null;
+  const plaintexts: Partial<Record<SearchField, string>> = {};
   for (const field of ["email", "name", "username"] as const) {
     const ciphertext = row[`${field}_ciphertext`];
     if (ciphertext === null) continue;
     const context = piiContext.member(row.company_id, row.user_id, field);
     const plaintext = await decryptField(ring, ciphertext, context);
-    if (field === "email") email = plaintext;
+    plaintexts[field] = plaintext;
     next[`${field}_ciphertext`] = await reencrypt(ring, ciphertext, plaintext, context);
   }
   // Without the email there is nothing to index: an index without it cannot be recomputed, so it stays.
-  if (email !== null) next.email_blind_index = await emailBlindIndex(ring, email);
+  if (plaintexts.email !== undefined) next.email_blind_index = await emailBlindIndex(ring, plaintexts.email);
+  // Tokens come from these fields only: a member without any has nothing to be found by.
+  next.search_tokens = memberSearchTokens(ring, row.company_id, plaintexts);
   return next;
 }
 

@@ -1,5 +1,5 @@
 // The cases list and the case page, in-process against the real database and the Whop sandbox:
-// filters, exact email search, sorting, keyset pagination without gaps or repeats, the case page's
+// filters, member search (name, email or username prefixes, Whop ids), sorting, keyset pagination without gaps or repeats, the case page's
 // facts and timeline, each action end to end (confirmation, effect, audit row, notice), refusal of
 // cross-site POSTs, and tenant isolation (another company's case id is a 404 that shows nothing).
 import assert from "node:assert/strict";
@@ -48,8 +48,8 @@ Deno.test("cases list: filters by status, reason and opened dates; shows member 
     const all = await page(a);
     assert.equal(all.status, 200);
     assert.deepEqual(linkedCaseIds(all.html, a.companyId), [open, recovered, lost], "newest first");
-    assert.match(all.html, />Jane</, "first name only");
-    assert.ok(!all.html.includes("Doe"), "no last name in the list");
+    assert.match(all.html, />Jane Doe</, "the member's name");
+    assert.match(all.html, /class="cases-email">jane@example\.com</, "and email");
     assert.match(all.html, />quietfox</, "the username when there is no name");
     assert.match(all.html, /\$29\.99/);
     assert.match(all.html, /¥500 recovered/);
@@ -98,54 +98,111 @@ Deno.test("cases list: sorts by opened date either way and by amount, cases with
   });
 });
 
-Deno.test("cases list: exact email search through the blind index, never another company's member", async () => {
-  await withCaseHarness(async ({ company }) => {
+/** The list a search leads to: the form posts it and is sent (303) to a URL carrying it encrypted. */
+async function search(company: TestCompany, q: string, form: Record<string, string> = {}) {
+  const posted = await company.post(`/dashboard/${company.companyId}/cases`, { ...form, q });
+  if (posted.status !== 303) return { status: posted.status, html: await posted.text(), location: null };
+  await posted.body?.cancel();
+  const location = posted.headers.get("location")!;
+  const list = await company.request(location);
+  return { status: list.status, html: await list.text(), location };
+}
+
+Deno.test("cases list: search by name, email or username prefix and Whop id, never another company's member", async () => {
+  await withCaseHarness(async ({ sql, company }) => {
     const a = await company("ce");
     const b = await company("ce");
-    await a.addMember("user_1", { name: "Ann Example", email: "Ann.Member@Example.com" });
-    await a.addMember("user_2", { name: "Bob Example", email: "bob@example.com" });
-    await b.addMember("user_1", { name: "Other Company", email: "ann.member@example.com" });
+    await a.addMember("user_1", { name: "Ann Élise Example", email: "Ann.Member@Example.com" });
+    await a.addMember("user_2", { name: "Bob Example", email: "bob@example.com", username: "bobcat" });
+    await a.addMember("user_3", { username: "annika_x" });
+    await b.addMember("user_1", { name: "Ann Other", email: "ann.member@example.com" });
     const annFirst = await a.addCase({
       userId: "user_1",
       openedAt: at("2026-01-01T00:00:00Z"),
       status: "lost",
     });
     const annSecond = await a.addCase({ userId: "user_1", openedAt: at("2026-02-01T00:00:00Z") });
-    await a.addCase({ userId: "user_2" });
+    const bob = await a.addCase({ userId: "user_2", openedAt: at("2026-01-15T00:00:00Z") });
+    const annika = await a.addCase({ userId: "user_3", openedAt: at("2026-01-10T00:00:00Z") });
     await b.addCase({ userId: "user_1" });
 
-    const found = await page(a, `?q=${encodeURIComponent("  ANN.member@example.COM ")}`);
-    assert.equal(found.status, 200);
-    assert.deepEqual(linkedCaseIds(found.html, a.companyId), [annSecond, annFirst]);
-    assert.match(found.html, /2 matching cases/);
-    // Links built by the page carry the search encrypted, never the address.
+    const expectations: Array<[string, string[]]> = [
+      ["ann", [annSecond, annika, annFirst]], // a name word, a username word
+      ["  ANN ", [annSecond, annika, annFirst]],
+      ["ann exa", [annSecond, annFirst]], // every word must match
+      ["elise", [annSecond, annFirst]], // accents do not matter
+      ["ann.mem", [annSecond, annFirst]], // an email prefix
+      ["  ANN.member@example.COM ", [annSecond, annFirst]], // a whole email, any case
+      ["bobc", [bob]], // a username prefix
+      ["example", [annSecond, bob, annFirst]],
+      ["user_2", [bob]], // a Whop user id
+      ["nobody@example.com", []],
+      ["zed", []],
+    ];
+    for (const [q, expected] of expectations) {
+      const found = await search(a, q);
+      assert.equal(found.status, 200, q);
+      assert.deepEqual(linkedCaseIds(found.html, a.companyId), expected, q);
+      // The search never appears in the URL it leads to or any link the page builds.
+      for (const url of [found.location!, ...hrefs(found.html)]) assertNoSearchIn(url, q);
+    }
+    const found = await search(a, "ann.member@example.com", { status: "open" });
+    assert.deepEqual(linkedCaseIds(found.html, a.companyId), [annSecond], "search and filters together");
+    assert.match(found.html, /1 matching case/);
+    assert.match(found.html, /value="ann\.member@example\.com"/, "the form shows the search again");
     const csv = /href="(\/dashboard\/[^"]+\/export\.csv\?[^"]*)"/.exec(found.html)?.[1].replaceAll(
       "&amp;",
       "&",
     );
-    assert.ok(csv, "a CSV link");
-    assert.ok(!csv.toLowerCase().includes("ann.member") && !csv.includes("%40"), csv);
-    const again = await page(a, csv.slice(csv.indexOf("?")));
-    assert.deepEqual(
-      linkedCaseIds(again.html, a.companyId),
-      [annSecond, annFirst],
-      "the encrypted search works",
-    );
+    assert.ok(csv && csv.includes("e="), "the CSV link carries the search encrypted");
     assert.equal(
-      (await page(b, csv.slice(csv.indexOf("?")))).status,
+      (await page(b, found.location!.slice(found.location!.indexOf("?")))).status,
       400,
       "and only for the company it was made for",
     );
 
-    const partial = await page(a, "?q=ann");
-    assert.equal(partial.status, 400);
-    assert.match(partial.html, /complete email address/);
-    const nobody = await page(a, "?q=nobody%40example.com");
-    assert.equal(nobody.status, 200);
-    assert.deepEqual(linkedCaseIds(nobody.html, a.companyId), []);
-    assert.match(nobody.html, /No cases match/);
+    // The membership id of a case finds it too.
+    const [membership] = await sql<{ membership_id: string }[]>`
+      select membership_id from public.recovery_cases where id = ${bob}`;
+    assert.deepEqual(linkedCaseIds((await search(a, membership.membership_id)).html, a.companyId), [bob]);
+
+    // An old bookmark with the search in clear is moved out of the URL.
+    const legacy = await a.request(
+      `/dashboard/${a.companyId}/cases?q=${encodeURIComponent("ann.member@example.com")}`,
+    );
+    assert.equal(legacy.status, 303);
+    await legacy.body?.cancel();
+    const moved = legacy.headers.get("location")!;
+    assert.ok(!moved.includes("ann") && moved.includes("e="), moved);
+    assert.deepEqual(linkedCaseIds((await page(a, moved.slice(moved.indexOf("?")))).html, a.companyId), [
+      annSecond,
+      annFirst,
+    ]);
+
+    const bad = await search(a, "@@@");
+    assert.equal(bad.status, 400);
+    assert.match(bad.html, /Type part of a member's name/);
+    assert.match((await search(a, "a b c d e f g")).html, /up to 6 words/);
   });
 });
+
+/** No `q`; the search only as `e`, an encrypted envelope; no word of it anywhere else in the URL. */
+function assertNoSearchIn(url: string, q: string) {
+  const parsed = new URL(url, "http://dashboard");
+  assert.ok(!parsed.searchParams.has("q"), url);
+  const e = parsed.searchParams.get("e");
+  if (e !== null) assert.match(e, /^v1\.[^.]+\.[^.]+\.[^.]+$/, url);
+  parsed.searchParams.delete("e");
+  parsed.searchParams.delete("cursor");
+  const rest = decodeURIComponent(parsed.pathname + parsed.search).toLowerCase();
+  for (const word of q.trim().toLowerCase().split(/[^a-z0-9_]+/).filter((w) => w.length > 2)) {
+    assert.ok(!rest.includes(word), `${q}: ${url}`);
+  }
+}
+
+function hrefs(html: string): string[] {
+  return [...html.matchAll(/(?:href|action)="([^"]*)"/g)].map((match) => match[1].replaceAll("&amp;", "&"));
+}
 
 Deno.test("cases list: keyset pages of 50 cover every case once, forwards and back, in every sort", async () => {
   await withCaseHarness(async ({ sql, company }) => {
@@ -211,7 +268,7 @@ Deno.test("cases list: each bad parameter answers 400 naming it, never 500", asy
       ["?sort=random", /Choose a sort order/],
       ["?cursor=not-a-cursor", /page link is broken/],
       ["?cursor=%E2%9C%93", /page link is broken/],
-      [`?q=${"a".repeat(400)}%40example.com`, /complete email address/],
+      [`?q=${"a".repeat(400)}%40example.com`, /up to 320 characters/],
       ["?e=v1.k1.bad.bad", /search link is not valid/],
     ];
     for (const [query, message] of cases) {

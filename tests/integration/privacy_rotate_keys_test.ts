@@ -11,6 +11,7 @@ import {
   loadKeyRing,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
+import { searchWordCandidates, tokenKeyId } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { runTask } from "../support/cli.ts";
 import { connectAsOwner } from "../support/stack.ts";
@@ -41,6 +42,7 @@ async function storedState(sql: Sql, ring: KeyRing, companyId: string) {
       );
     }
     keyIds.add(`index:${member.email_blind_index.split(".")[0]}`);
+    for (const token of member.search_tokens ?? []) keyIds.add(`tokens:${tokenKeyId(token)}`);
   }
   for (const event of events) {
     keyIds.add(event.payload_ciphertext.split(".")[1]);
@@ -92,7 +94,11 @@ Deno.test("rotate-keys re-encrypts every row with the newest key, resumably, wit
     }, { ENCRYPTION_KEYS: v1 });
 
     const before = await storedState(sql, await loadKeyRing(v1), companyId);
-    assert.deepEqual(before.keyIds, [`index:${v1Id}`, v1Id].sort(), "fixture: everything on v1");
+    assert.deepEqual(
+      before.keyIds,
+      [`index:${v1Id}`, `tokens:${v1Id}`, v1Id].sort(),
+      "fixture: everything on v1, the webhook wrote search tokens",
+    );
     assert.equal(
       Object.keys(before.plaintext).length,
       14,
@@ -116,12 +122,20 @@ Deno.test("rotate-keys re-encrypts every row with the newest key, resumably, wit
 
     const v2Only = await loadKeyRing(v2);
     const after = await storedState(sql, v2Only, companyId);
-    assert.deepEqual(after.keyIds, [`index:${v2Id}`, v2Id].sort(), "every field and index is on v2");
+    assert.deepEqual(
+      after.keyIds,
+      [`index:${v2Id}`, `tokens:${v2Id}`, v2Id].sort(),
+      "every field, index and search token is on v2",
+    );
     assert.deepEqual(after.plaintext, before.plaintext, "and decrypts to the same plaintext without v1");
     const candidates = await emailBlindIndexCandidates(v2Only, "rotate2@example.com");
     const [found] =
       await sql`select user_id from public.members where company_id = ${companyId} and email_blind_index = any(${candidates})`;
     assert.equal(found.user_id, "user_rot2", "the blind index finds the member with v2 alone");
+    const byWords = await sql`select user_id from public.members where company_id = ${companyId}
+      and search_tokens && ${searchWordCandidates(v2Only, companyId, "rosa")}::text[]
+      and search_tokens && ${searchWordCandidates(v2Only, companyId, "rotate2")}::text[]`;
+    assert.deepEqual(byWords.map((row) => row.user_id), ["user_rot2"], "so do the search tokens");
 
     const again = await runTask("privacy", ["rotate-keys", "--company", companyId], { ENCRYPTION_KEYS: v2 });
     assert.equal(again.code, 0, again.text);

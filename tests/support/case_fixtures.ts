@@ -8,6 +8,7 @@ import {
   loadKeyRing,
 } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
+import { memberSearchTokens } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import { createApp } from "../../web/app.ts";
 import { connectAsOwner, dashboardEnv, sandboxControl, stackVar } from "./stack.ts";
 
@@ -107,13 +108,14 @@ export async function withCaseHarness(
             : encryptField(ring, value, piiContext.member(companyId, memberId, field));
         await sql`
           insert into public.members (company_id, user_id, email_ciphertext, name_ciphertext, username_ciphertext,
-                                      email_blind_index, last_event_at)
+                                      email_blind_index, search_tokens, last_event_at)
           values (${companyId}, ${memberId}, ${await seal("email", pii.email)}, ${await seal(
           "name",
           pii.name,
         )},
                   ${await seal("username", pii.username)},
-                  ${pii.email === undefined ? null : await emailBlindIndex(ring, pii.email)}, now())`;
+                  ${pii.email === undefined ? null : await emailBlindIndex(ring, pii.email)},
+                  ${memberSearchTokens(ring, companyId, pii)}, now())`;
       },
       addCase: async (input = {}) => {
         const status = input.status ?? "open";

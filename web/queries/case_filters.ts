@@ -1,15 +1,12 @@
-// The case list's query string: filters (status, reason, opened date range, member email), sort and
+// The case list's query string: filters (status, reason, opened date range, member search), sort and
 // the keyset cursor, checked into typed values or into messages that name each problem. The CSV export
 // reads the same query string, so a download always matches the list on screen.
 //
-// A searched email never travels further than the request that typed it: links this page builds
-// (next page, CSV) carry it encrypted (`e`, bound to the company) instead of `q`.
-import {
-  decryptField,
-  encryptField,
-  type KeyRing,
-  normalizeEmail,
-} from "../../supabase/functions/_shared/crypto/pii.ts";
+// A member search (a name, an email, a username) never appears in a URL: the form posts it, and every
+// link built from it (the list after the search, next page, CSV) carries it encrypted (`e`, bound to
+// the company) instead of `q`.
+import { decryptField, encryptField, type KeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
+import { MAX_SEARCH_WORDS, searchWords } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import { decodeBase64Url, encodeBase64Url } from "../../supabase/functions/_shared/crypto/encoding.ts";
 import { fitsBigint } from "../lib/postgres_values.ts";
 
@@ -33,8 +30,8 @@ export interface CaseFilters {
   from: string | null;
   /** Opened on or before this day (UTC), YYYY-MM-DD. */
   to: string | null;
-  /** The searched email, normalised (exact match through the blind index). */
-  email: string | null;
+  /** What the creator searched for, trimmed: words of a name, email or username, or a Whop id. */
+  search: string | null;
   sort: CaseSort;
 }
 
@@ -56,7 +53,7 @@ export interface ParsedCaseQuery {
   errors: Partial<Record<FilterField, string>>;
 }
 
-export const EMAIL_MAX_LENGTH = 320;
+export const SEARCH_MAX_LENGTH = 320;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TIMESTAMP_KEY = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
@@ -92,22 +89,20 @@ export function parseCaseQuery(
   if (to === undefined) errors.to = "Enter the end date as YYYY-MM-DD.";
   if (from && to && from > to) errors.to = "The end date is before the start date.";
 
-  let email: string | null = null;
+  let search: string | null = null;
   if (raw.q === "" && params.has("e")) {
     // A link this page built: the search travels encrypted and only decrypts for this company.
     try {
-      email = decryptField(context.ring, params.get("e") ?? "", searchContext(context.companyId));
+      search = decryptField(context.ring, params.get("e") ?? "", searchContext(context.companyId));
     } catch {
-      email = null;
+      search = null;
     }
-    if (email === null) errors.q = "This search link is not valid any more. Type the email again.";
-    else raw.q = email;
+    if (search === null) errors.q = "This search link is not valid any more. Type the search again.";
+    else raw.q = search;
   } else if (raw.q !== "") {
-    if (raw.q.length > EMAIL_MAX_LENGTH || !/^[^\s@]+@[^\s@]+$/.test(raw.q)) {
-      errors.q = "Search takes one member's complete email address, like jane@example.com.";
-    } else {
-      email = normalizeEmail(raw.q);
-    }
+    const problem = searchProblem(raw.q);
+    if (problem) errors.q = problem;
+    else search = raw.q;
   }
 
   let cursor: CaseCursor | null = null;
@@ -122,7 +117,7 @@ export function parseCaseQuery(
       reason: reason ?? null,
       from: from ?? null,
       to: to ?? null,
-      email,
+      search,
       sort: sort || "opened_desc",
     },
     cursor,
@@ -141,15 +136,24 @@ export async function filterQuery(
   if (filters.reason) params.set("reason", filters.reason);
   if (filters.from) params.set("from", filters.from);
   if (filters.to) params.set("to", filters.to);
-  if (filters.email) {
-    params.set("e", await encryptField(context.ring, filters.email, searchContext(context.companyId)));
+  if (filters.search) {
+    params.set("e", await encryptField(context.ring, filters.search, searchContext(context.companyId)));
   }
   if (filters.sort !== "opened_desc") params.set("sort", filters.sort);
   return params;
 }
 
 export function hasFilters(filters: CaseFilters): boolean {
-  return Boolean(filters.status || filters.reason || filters.from || filters.to || filters.email);
+  return Boolean(filters.status || filters.reason || filters.from || filters.to || filters.search);
+}
+
+/** Why a typed search cannot be used, in words; null when it can. */
+function searchProblem(text: string): string | null {
+  if (text.length > SEARCH_MAX_LENGTH) return `Search takes up to ${SEARCH_MAX_LENGTH} characters.`;
+  const words = searchWords(text);
+  if (words.length === 0) return "Type part of a member's name, email or username, or a Whop id.";
+  if (words.length > MAX_SEARCH_WORDS) return `Search takes up to ${MAX_SEARCH_WORDS} words.`;
+  return null;
 }
 
 /** Opaque to people, not a secret: base64url of the sort it belongs to, the direction and the key. */

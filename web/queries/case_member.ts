@@ -36,23 +36,21 @@ export async function decryptMemberField(
   }
 }
 
-/** What the list calls a member: their first name, else their username, else nothing. */
-export async function memberShortName(
+/** How the list shows a member: their name (else their username) and their email, each null when unknown. */
+export async function memberListing(
   ring: KeyRing,
   companyId: string,
-  row: { user_id: string | null; name_ciphertext: string | null; username_ciphertext: string | null },
-): Promise<string | null> {
-  const name = await decryptMemberField(ring, companyId, row.user_id, "name", row.name_ciphertext);
-  const first = name?.trim().split(/\s+/)[0];
-  if (first) return first;
-  const username = await decryptMemberField(
-    ring,
-    companyId,
-    row.user_id,
-    "username",
-    row.username_ciphertext,
-  );
-  return username?.trim() || null;
+  row: {
+    user_id: string | null;
+    name_ciphertext: string | null;
+    username_ciphertext: string | null;
+    email_ciphertext: string | null;
+  },
+): Promise<{ name: string | null; email: string | null }> {
+  const field = (kind: MemberField, ciphertext: string | null) =>
+    decryptMemberField(ring, companyId, row.user_id, kind, ciphertext).then((value) => value?.trim() || null);
+  const name = await field("name", row.name_ciphertext) ?? await field("username", row.username_ciphertext);
+  return { name, email: await field("email", row.email_ciphertext) };
 }
 
 /** What the member wrote on an event (their cancellation reason), decrypted for the creator's page

@@ -4,6 +4,7 @@
 // transaction (RLS) and still names the viewer's company.
 import type postgres from "postgres";
 import { emailBlindIndexCandidates, type KeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
+import { searchWordCandidates, searchWords } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import type { TenantSql } from "../lib/tenant.ts";
 import { type CaseCursor, type CaseFilters, type CaseSort, dayAfter } from "./case_filters.ts";
 import { type CaseWhy, whyColumns, whyJoin } from "./case_why.ts";
@@ -33,6 +34,9 @@ export interface CaseListRow extends CaseSummary {
   sort_key: string;
   name_ciphertext: string | null;
   username_ciphertext: string | null;
+  email_ciphertext: string | null;
+  /** The product's title on the membership's latest event that names one. */
+  product_title: string | null;
 }
 
 export interface CaseExportRow
@@ -83,27 +87,80 @@ function orderBy(tx: TenantSql, sort: SortSpec, descending: boolean) {
   return descending ? tx`${sort.key(tx)} desc, rc.id desc` : tx`${sort.key(tx)} asc, rc.id asc`;
 }
 
-/** The blind indexes of a searched email under every key of the ring (so a key rotation still finds it). */
-export function searchIndexes(filters: CaseFilters, ring: KeyRing): string[] | null {
-  return filters.email ? emailBlindIndexCandidates(ring, filters.email) : null;
+/** A search as keys the database can look up, never the typed words themselves. */
+export interface MemberSearchKeys {
+  /** A whole Whop id (`user_…`, `mem_…`, `pay_…`): matched against the case's own ids too. */
+  whopId: string | null;
+  /** A complete email's blind indexes, so members stored before search tokens are found by it too. */
+  emailIndexes: string[] | null;
+  /** For each typed word, the tokens (every field, every key of the ring) one of which a member must have. */
+  wordTokens: string[][];
+}
+
+const WHOP_ID = /^(user|mem|pay)_[A-Za-z0-9_]{1,64}$/;
+const COMPLETE_EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/**
+ * The keys of the filters' member search for this company (tokens are bound to it), under every key of
+ * the ring so a key rotation keeps finding members. Null without a search.
+ */
+export function searchIndexes(
+  filters: CaseFilters,
+  ring: KeyRing,
+  companyId: string,
+): MemberSearchKeys | null {
+  const text = filters.search;
+  if (!text) return null;
+  return {
+    whopId: WHOP_ID.test(text) ? text : null,
+    emailIndexes: COMPLETE_EMAIL.test(text) ? emailBlindIndexCandidates(ring, text) : null,
+    wordTokens: searchWords(text).map((word) => searchWordCandidates(ring, companyId, word)),
+  };
+}
+
+/**
+ * Cases of members matching every typed word (a prefix of a word of their name, username or email), or
+ * the whole email, or the case's own Whop ids.
+ */
+function searchClause(tx: TenantSql, companyId: string, search: MemberSearchKeys) {
+  const byId = search.whopId
+    ? tx`rc.user_id = ${search.whopId} or rc.membership_id = ${search.whopId}
+      or rc.payment_id = ${search.whopId} or`
+    : tx``;
+  const byWords = search.wordTokens
+    .map((tokens) => tx`m.search_tokens && ${tokens}::text[]`)
+    .reduce((all, part) => tx`${all} and ${part}`);
+  const byEmail = search.emailIndexes
+    ? tx`m.email_blind_index = any(${search.emailIndexes}::text[]) or`
+    : tx``;
+  return tx`(${byId} rc.user_id in (
+    select m.user_id from public.members m where m.company_id = ${companyId} and (${byEmail} (${byWords}))))`;
 }
 
 /**
  * The WHERE clause shared by the list, the count and the export (without the cursor). Synchronous on
  * purpose: a fragment is thenable, and returning one from an async function would run it.
  */
-function filterClause(tx: TenantSql, companyId: string, filters: CaseFilters, emailIndexes: string[] | null) {
+function filterClause(
+  tx: TenantSql,
+  companyId: string,
+  filters: CaseFilters,
+  search: MemberSearchKeys | null,
+) {
   const parts = [tx`rc.company_id = ${companyId}`];
   if (filters.status) parts.push(tx`rc.status = ${filters.status}`);
   if (filters.reason) parts.push(tx`rc.reason = ${filters.reason}`);
   if (filters.from) parts.push(tx`rc.opened_at >= ${`${filters.from}T00:00:00Z`}::timestamptz`);
   if (filters.to) parts.push(tx`rc.opened_at < ${dayAfter(filters.to)}::timestamptz`);
-  if (emailIndexes) {
-    parts.push(tx`rc.user_id in (
-      select m.user_id from public.members m
-      where m.company_id = ${companyId} and m.email_blind_index = any(${emailIndexes}::text[]))`);
-  }
+  if (search) parts.push(searchClause(tx, companyId, search));
   return parts.reduce((all, part) => tx`${all} and ${part}`);
+}
+
+/** The membership's product as its latest event titled it (index events_company_membership_idx). */
+export function productTitle(tx: TenantSql) {
+  return tx`(select e.product_title from public.events e
+    where e.company_id = rc.company_id and e.membership_id = rc.membership_id and e.product_title is not null
+    order by e.occurred_at desc limit 1)`;
 }
 
 /** One page of the list, in the filters' sort order. */
@@ -112,13 +169,13 @@ export async function listCases(
   companyId: string,
   filters: CaseFilters,
   cursor: CaseCursor | null,
-  emailIndexes: string[] | null,
+  search: MemberSearchKeys | null,
 ): Promise<CasePage> {
   const sort = SORTS[filters.sort];
   // Going back reads the previous rows in reverse order, then flips them.
   const backwards = cursor?.direction === "before";
   const descending = sort.descending !== backwards;
-  const where = filterClause(tx, companyId, filters, emailIndexes);
+  const where = filterClause(tx, companyId, filters, search);
   let after = tx``;
   if (cursor) {
     // Sent as text: typed as timestamptz, postgres.js would pass it through a Date and lose the microseconds.
@@ -136,7 +193,7 @@ export async function listCases(
            rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor,
            rc.currency, rc.attribution, rc.user_id, ${sort.keyText(tx)} as sort_key,
-           m.name_ciphertext, m.username_ciphertext
+           m.name_ciphertext, m.username_ciphertext, m.email_ciphertext, ${productTitle(tx)} as product_title
     from public.recovery_cases rc
     left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
     where ${where} ${after}
@@ -162,9 +219,9 @@ export async function countCases(
   tx: TenantSql,
   companyId: string,
   filters: CaseFilters,
-  emailIndexes: string[] | null,
+  search: MemberSearchKeys | null,
 ): Promise<number> {
-  const where = filterClause(tx, companyId, filters, emailIndexes);
+  const where = filterClause(tx, companyId, filters, search);
   const [row] = await tx<{ count: number }[]>`
     select count(*)::int as count
     from (select 1 from public.recovery_cases rc where ${where} limit ${COUNT_LIMIT + 1}) matching`;
@@ -176,10 +233,10 @@ export function exportCasesQuery(
   tx: TenantSql,
   companyId: string,
   filters: CaseFilters,
-  emailIndexes: string[] | null,
+  search: MemberSearchKeys | null,
 ) {
   const sort = SORTS[filters.sort];
-  const where = filterClause(tx, companyId, filters, emailIndexes);
+  const where = filterClause(tx, companyId, filters, search);
   const order = orderBy(tx, sort, sort.descending);
   return tx<CaseExportRow[]>`
     select rc.id, rc.status, rc.reason, rc.closed_by, rc.membership_id, rc.user_id, rc.opened_at, rc.closed_at,

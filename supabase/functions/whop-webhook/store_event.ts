@@ -3,6 +3,7 @@
 // function; each ciphertext is bound to its row and field, so it cannot be moved elsewhere.
 import { emailBlindIndex, encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
 import { piiContext } from "../_shared/crypto/pii_context.ts";
+import { memberSearchTokens } from "../_shared/crypto/search_tokens.ts";
 import { type Sql, sqlLiteral } from "../_shared/db.ts";
 import { withTimeout } from "../_shared/timeout.ts";
 import type { NormalizedEvent } from "../_shared/whop/normalize.ts";
@@ -54,6 +55,7 @@ export async function eventRow(event: NormalizedEvent, rawBody: string, ring: Ke
         name_ciphertext: await encryptMember("name", member.name),
         username_ciphertext: await encryptMember("username", member.username),
         email_blind_index: member.email ? await emailBlindIndex(ring, member.email) : null,
+        search_tokens: memberSearchTokens(ring, companyId, member),
       }
       : null,
   };

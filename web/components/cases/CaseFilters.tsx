@@ -1,6 +1,12 @@
-// The list's filters: a plain GET form, so it works without JavaScript and the URL is shareable
-// (except the searched email, which later links carry encrypted).
-import { CASE_REASONS, CASE_SORTS, CASE_STATUSES, type ParsedCaseQuery } from "../../queries/case_filters.ts";
+// The list's filters: a plain form, so it works without JavaScript. It posts, because its search is
+// PII; the list it leads to has a shareable URL carrying the search encrypted (routes/dashboard/cases.tsx).
+import {
+  CASE_REASONS,
+  CASE_SORTS,
+  CASE_STATUSES,
+  type ParsedCaseQuery,
+  SEARCH_MAX_LENGTH,
+} from "../../queries/case_filters.ts";
 import { REASON_WORDS, SORT_WORDS, STATUS_WORDS } from "./CaseLabels.tsx";
 
 type Field = "status" | "reason" | "from" | "to" | "q" | "sort";
@@ -14,7 +20,7 @@ export function CaseFilters(
     errors[field] && <span class="field-error" id={`filter-${field}-error`}>{errors[field]}</span>;
 
   return (
-    <form class="filters cases-filters" method="get" action={action} role="search" aria-label="Filter cases">
+    <form class="filters cases-filters" method="post" action={action} role="search" aria-label="Filter cases">
       <label>
         Status
         <select name="status" {...invalid("status")}>
@@ -49,15 +55,16 @@ export function CaseFilters(
         <input type="date" name="to" value={raw.to} {...invalid("to")} />
         {error("to")}
       </label>
-      <label class="cases-filter-email">
-        Member email (exact)
+      <label class="cases-filter-search">
+        Member
         <input
-          type="email"
+          type="search"
           name="q"
           value={raw.q}
-          placeholder="jane@example.com"
+          placeholder="Name, email, username or Whop id"
           autocomplete="off"
-          maxLength={320}
+          spellcheck={false}
+          maxLength={SEARCH_MAX_LENGTH}
           {...invalid("q")}
         />
         {error("q")}

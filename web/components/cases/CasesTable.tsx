@@ -1,13 +1,18 @@
-// One page of cases. Each row links to its case page; amounts are in each case's own currency.
+// One page of cases. Each row links to its case page and says who (name, email) and what (product);
+// amounts are in each case's own currency.
 import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
 import { ATTRIBUTION_WORDS, REASON_WORDS, words } from "./CaseLabels.tsx";
 import type { CaseListRow } from "../../queries/cases.ts";
 
-/** A row of the list query, with its link and the member's name decrypted for this page. */
-export interface CaseListItem extends Omit<CaseListRow, "id" | "user_id" | "sort_key"> {
+/** A row of the list query, with its link and the member decrypted for this page. */
+export interface CaseListItem extends
+  Omit<
+    CaseListRow,
+    "id" | "user_id" | "sort_key" | "name_ciphertext" | "username_ciphertext" | "email_ciphertext"
+  > {
   href: string;
-  /** First name or username; null when unknown. */
-  member: string | null;
+  /** Name (else username) and email; each null when unknown. */
+  member: { name: string | null; email: string | null };
 }
 
 export function CasesTable({ items }: { items: CaseListItem[] }) {
@@ -18,6 +23,7 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
         <thead>
           <tr>
             <th scope="col">Member</th>
+            <th scope="col">Product</th>
             <th scope="col">Status</th>
             <th scope="col">Reason</th>
             <th scope="col">Opened</th>
@@ -29,16 +35,19 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
         <tbody>
           {items.map((item) => (
             <tr key={item.href}>
-              <td>
+              <td class="cases-member">
                 <a href={item.href} class="cases-row-link">
-                  {item.member ?? (
+                  {item.member.name ?? item.member.email ?? (
                     <>
                       <span aria-hidden="true">—</span>
                       <span class="sr-only">Case of an unknown member</span>
                     </>
                   )}
                 </a>
+                {item.member.name && item.member.email && <span class="cases-email">{item.member.email}
+                </span>}
               </td>
+              <td>{item.product_title ?? "—"}</td>
               <td>
                 <StatusBadge status={item.status} closedBy={item.closed_by} />
               </td>

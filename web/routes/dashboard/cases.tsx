@@ -1,6 +1,9 @@
 // GET /dashboard/:companyId/cases — the company's recovery cases: filters (status, reason, opened
-// date range, exact member email), sorting, 50 per page by keyset cursor, and a CSV of the same
-// selection. Filters that do not parse answer 400 with the form showing what to fix.
+// date range, member search), sorting, 50 per page by keyset cursor, and a CSV of the same selection.
+// Filters that do not parse answer 400 with the form showing what to fix.
+// POST /dashboard/:companyId/cases — the filter form: its search is PII (a name, an email), so it is
+// posted and answered with a 303 to the list whose URL carries it encrypted. A `q` in a GET URL (an
+// old bookmark) is moved out of the URL the same way.
 import type { Context, Hono } from "hono";
 import { CaseFilters } from "../../components/cases/CaseFilters.tsx";
 import { type CaseListItem, CasesTable } from "../../components/cases/CasesTable.tsx";
@@ -15,35 +18,50 @@ import {
   parseCaseQuery,
   type ParsedCaseQuery,
 } from "../../queries/case_filters.ts";
-import { memberShortName } from "../../queries/case_member.ts";
+import { memberListing } from "../../queries/case_member.ts";
 import { COUNT_LIMIT, countCases, listCases, searchIndexes } from "../../queries/cases.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
 export const CASES_STYLES = ["/static/css/cases.css"];
 
 export function casesRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
+  app.post("/dashboard/:companyId/cases", async (c) => {
+    const form = await c.req.parseBody();
+    const params = new URLSearchParams();
+    for (const field of FORM_FIELDS) {
+      const value = form[field];
+      if (typeof value === "string" && value.trim() !== "") params.set(field, value);
+    }
+    return await searchRedirect(c, deps, params);
+  });
+
   app.get("/dashboard/:companyId/cases", async (c) => {
     const viewer = c.get("viewer");
     const context = { ring: deps.ring, companyId: viewer.companyId };
-    const parsed = parseCaseQuery(new URL(c.req.url).searchParams, context);
+    const params = new URL(c.req.url).searchParams;
+    if (params.has("q")) return await searchRedirect(c, deps, params);
+    const parsed = parseCaseQuery(params, context);
     if (Object.keys(parsed.errors).length > 0) return renderInvalidFilters(c, parsed);
 
     const { filters, cursor } = parsed;
-    const emailIndexes = searchIndexes(filters, deps.ring);
+    const search = searchIndexes(filters, deps.ring, viewer.companyId);
     const { page, count } = await withTenant(deps.sql, viewer, async (tx) => {
       const [page, count] = await Promise.all([
-        listCases(tx, viewer.companyId, filters, cursor, emailIndexes),
-        countCases(tx, viewer.companyId, filters, emailIndexes),
+        listCases(tx, viewer.companyId, filters, cursor, search),
+        countCases(tx, viewer.companyId, filters, search),
       ]);
       return { page, count };
     });
 
     const base = `/dashboard/${viewer.companyId}`;
-    const items: CaseListItem[] = await Promise.all(page.rows.map(async (row) => ({
-      ...row,
-      href: `${base}/cases/${row.id}`,
-      member: await memberShortName(deps.ring, viewer.companyId, row),
-    })));
+    const items: CaseListItem[] = await Promise.all(page.rows.map(async (row) => {
+      const { name_ciphertext: _n, username_ciphertext: _u, email_ciphertext: _e, ...shown } = row;
+      return {
+        ...shown,
+        href: `${base}/cases/${row.id}`,
+        member: await memberListing(deps.ring, viewer.companyId, row),
+      };
+    }));
     const query = await filterQuery(filters, context);
     const pageLink = (target: CaseCursor) => {
       const params = new URLSearchParams(query);
@@ -99,6 +117,18 @@ export function casesRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   });
 }
 
+const FORM_FIELDS = ["status", "reason", "from", "to", "q", "sort"] as const;
+
+/** The list of these filters at a URL that carries the search encrypted (303), or the form's problems. */
+async function searchRedirect(c: Context<DashboardEnv>, deps: DashboardDeps, params: URLSearchParams) {
+  const viewer = c.get("viewer");
+  const context = { ring: deps.ring, companyId: viewer.companyId };
+  const parsed = parseCaseQuery(params, context);
+  if (Object.keys(parsed.errors).length > 0) return renderInvalidFilters(c, parsed);
+  const query = await filterQuery(parsed.filters, context);
+  return c.redirect(`/dashboard/${viewer.companyId}/cases${query.size ? `?${query}` : ""}`, 303);
+}
+
 function countWords(count: number, filtered: boolean): string {
   const what = filtered ? "matching cases" : "cases";
   if (count > COUNT_LIMIT) return `More than ${COUNT_LIMIT.toLocaleString("en-US")} ${what}.`;
@@ -119,7 +149,8 @@ function emptyState(filtered: boolean, paged: boolean, firstPage: string, clearL
     return (
       <EmptyState title="No cases match these filters">
         Try a wider date range or another status, or{" "}
-        <a href={clearLink}>clear all filters</a>. Email search finds a member by their complete address only.
+        <a href={clearLink}>clear all filters</a>. Search matches the start of a word of a member's name,
+        email or username (“sar” finds Sarah), or a whole Whop id.
       </EmptyState>
     );
   }

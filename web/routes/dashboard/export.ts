@@ -97,7 +97,7 @@ async function casesCsvStream(
   release: ReleaseSlot,
 ) {
   const { idleMs, maxMs } = deps.exports.timeouts;
-  const emailIndexes = searchIndexes(filters, deps.ring);
+  const emailIndexes = searchIndexes(filters, deps.ring, viewer.companyId);
   const encoder = new TextEncoder();
   const failures: DecryptFailures = { count: 0, reason: null };
   let stopped: Stop | null = null;
