@@ -3,7 +3,7 @@
 // the tenant transaction and names the company in every query, so another company's case id finds
 // nothing at all.
 import type { TenantSql } from "../lib/tenant.ts";
-import { type CaseWhy, whyColumns, whyJoin } from "./case_why.ts";
+import { type CaseWhy, productTitle, whyColumns, whyJoin } from "./case_why.ts";
 
 export const NO_SUCH_CASE =
   "There is no such case in this company. Closed cases are deleted 60 days after closing.";
@@ -32,6 +32,8 @@ export interface CaseRow extends CaseWhy {
   email_ciphertext: string | null;
   name_ciphertext: string | null;
   username_ciphertext: string | null;
+  /** The product's title on the membership's latest event that names one. */
+  product_title: string | null;
 }
 
 export interface CaseEventRow {
@@ -106,7 +108,8 @@ export async function findCase(tx: TenantSql, companyId: string, caseId: string)
     select rc.id, rc.membership_id, rc.user_id, rc.status, rc.reason, rc.closed_by, rc.opened_at, rc.closed_at,
            rc.attribution, rc.failure_count, rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor, rc.currency, rc.payment_id,
-           m.email_ciphertext, m.name_ciphertext, m.username_ciphertext, ${whyColumns(tx)}
+           m.email_ciphertext, m.name_ciphertext, m.username_ciphertext, ${productTitle(tx)} as product_title,
+           ${whyColumns(tx)}
     from public.recovery_cases rc
     left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
     ${whyJoin(tx)}

@@ -47,3 +47,10 @@ export function whyJoin(tx: TenantSql) {
         and e.occurred_at >= rc.opened_at and e.occurred_at <= coalesce(rc.closed_at, now())
     ) why on true`;
 }
+
+/** The membership's product as its latest event titled it (index events_company_membership_idx). */
+export function productTitle(tx: TenantSql) {
+  return tx`(select e.product_title from public.events e
+    where e.company_id = rc.company_id and e.membership_id = rc.membership_id and e.product_title is not null
+    order by e.occurred_at desc limit 1)`;
+}

@@ -7,7 +7,7 @@ import { emailBlindIndexCandidates, type KeyRing } from "../../supabase/function
 import { searchWordCandidates, searchWords } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import type { TenantSql } from "../lib/tenant.ts";
 import { type CaseCursor, type CaseFilters, type CaseSort, dayAfter } from "./case_filters.ts";
-import { type CaseWhy, whyColumns, whyJoin } from "./case_why.ts";
+import { type CaseWhy, productTitle, whyColumns, whyJoin } from "./case_why.ts";
 
 export const PAGE_SIZE = 50;
 /** The count above the list stops here ("1,000+"): counting 100,000 rows on every page view would not. */
@@ -154,13 +154,6 @@ function filterClause(
   if (filters.to) parts.push(tx`rc.opened_at < ${dayAfter(filters.to)}::timestamptz`);
   if (search) parts.push(searchClause(tx, companyId, search));
   return parts.reduce((all, part) => tx`${all} and ${part}`);
-}
-
-/** The membership's product as its latest event titled it (index events_company_membership_idx). */
-export function productTitle(tx: TenantSql) {
-  return tx`(select e.product_title from public.events e
-    where e.company_id = rc.company_id and e.membership_id = rc.membership_id and e.product_title is not null
-    order by e.occurred_at desc limit 1)`;
 }
 
 /** One page of the list, in the filters' sort order. */

@@ -12,6 +12,38 @@ import {
   words,
 } from "./CaseLabels.tsx";
 
+/** Reasons that come from a payment: only their cases count failed payments. */
+const PAYMENT_REASONS = new Set(["payment_failed", "action_required"]);
+
+/**
+ * The case's reason in one line at the top of its page: what Whop said about the payment, or the
+ * reason the member picked and their own words. Nothing when the events said neither.
+ */
+export function CaseWhySummary(
+  { row, cancellationReason }: { row: CaseRow; cancellationReason: string | null },
+) {
+  const option = row.cancel_option && words(CANCEL_OPTION_WORDS, row.cancel_option);
+  if (PAYMENT_REASONS.has(row.reason) && row.failure_message) {
+    return (
+      <p class="cases-why-summary">
+        Whop said: <q>{row.failure_message}</q>
+      </p>
+    );
+  }
+  if (!option && !cancellationReason) return null;
+  return (
+    <p class="cases-why-summary">
+      {option ? `The member's reason: ${option}` : "The member wrote"}
+      {cancellationReason && (
+        <>
+          {option ? " — " : ": "}
+          <q>{cancellationReason}</q>
+        </>
+      )}
+    </p>
+  );
+}
+
 export interface MemberDetails {
   name: string | null;
   email: string | null;
@@ -32,7 +64,8 @@ export function CaseFacts({ row }: { row: CaseRow }) {
         <Fact term="At risk">{formatMoney(row.amount_at_risk_minor, row.currency)}</Fact>
         <Fact term="Recovered">{formatMoney(row.recovered_amount_minor, row.currency)}</Fact>
         <Fact term="Attribution">{row.attribution ? words(ATTRIBUTION_WORDS, row.attribution) : "—"}</Fact>
-        <Fact term="Failed payments">{String(row.failure_count)}</Fact>
+        {PAYMENT_REASONS.has(row.reason) && <Fact term="Failed payments">{String(row.failure_count)}</Fact>}
+        <Fact term="Product">{row.product_title ?? "—"}</Fact>
         <Fact term="Membership">
           <code>{row.membership_id}</code>
         </Fact>

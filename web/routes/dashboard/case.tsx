@@ -5,7 +5,7 @@
 import type { Hono } from "hono";
 import { notFound } from "../../../supabase/functions/_shared/http.ts";
 import { CaseActions } from "../../components/cases/CaseActions.tsx";
-import { CaseFacts, CaseWhy, MemberCard } from "../../components/cases/CaseFacts.tsx";
+import { CaseFacts, CaseWhy, CaseWhySummary, MemberCard } from "../../components/cases/CaseFacts.tsx";
 import { REASON_WORDS, statusWords, words } from "../../components/cases/CaseLabels.tsx";
 import { CaseNotice } from "../../components/cases/CaseNotice.tsx";
 import { CaseNudges } from "../../components/cases/CaseNudges.tsx";
@@ -63,6 +63,7 @@ export function caseRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
               row.closed_by ? ` · ${statusWords(row.status, row.closed_by)}` : ""
             }`}
           />
+          <CaseWhySummary row={row} cancellationReason={cancellationReason} />
           <CaseNotice code={c.req.query("notice")} />
           <div class="cases-columns">
             <div>
