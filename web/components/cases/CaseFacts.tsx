@@ -61,7 +61,12 @@ export function CaseFacts({ row }: { row: CaseRow }) {
         <Fact term="Reason">{words(REASON_WORDS, row.reason)}</Fact>
         <Fact term="Opened">{formatDateTime(row.opened_at)}</Fact>
         <Fact term="Closed">{formatDateTime(row.closed_at)}</Fact>
-        <Fact term="At risk">{formatMoney(row.amount_at_risk_minor, row.currency)}</Fact>
+        <Fact term="At risk">
+          {formatMoney(row.amount_at_risk_minor, row.currency)}
+          {!PAYMENT_REASONS.has(row.reason) && row.amount_at_risk_minor !== null && (
+            <span class="muted"> (the member's last payment)</span>
+          )}
+        </Fact>
         <Fact term="Recovered">{formatMoney(row.recovered_amount_minor, row.currency)}</Fact>
         <Fact term="Attribution">{row.attribution ? words(ATTRIBUTION_WORDS, row.attribution) : "—"}</Fact>
         {PAYMENT_REASONS.has(row.reason) && <Fact term="Failed payments">{String(row.failure_count)}</Fact>}
