@@ -65,6 +65,11 @@ fi
 
 write_stack_env "$dev_dir/stack.env"
 cache_deno_modules scripts/stack.ts scripts/local/functions_gateway.ts web/main.ts whop-sandbox/main.ts
+if [ "$seed" -eq 1 ]; then
+  # After the env file: the members' details are encrypted under its ENCRYPTION_KEYS.
+  deno run --allow-all --env-file="$dev_dir/stack.env" "$CS_ROOT/scripts/local/demo_members.ts" | sed 's/^/    /' >&2 ||
+    die "writing the demo members failed"
+fi
 (cd "$CS_ROOT" && deno task --quiet build:islands) || warn "the islands could not be built: pages work, without their interactive parts"
 say "Database ready in $(($(date +%s) - started_at)) s: $DATABASE_URL (data in $pg_dir)"
 

@@ -147,4 +147,12 @@ insert into public.link_clicks (company_id, case_id, clicked_at)
 select 'biz_demo', '00000000-0000-4000-8000-000000000002', now() - interval '5 days'
 where not exists (select 1 from public.link_clicks where case_id = '00000000-0000-4000-8000-000000000002');
 
+-- What each demo membership is for, as Whop's events name it. The members' names and emails are
+-- written by scripts/local/demo_members.ts: their ciphertexts depend on the stack's ENCRYPTION_KEYS.
+update public.events set product_title = case when membership_id in ('mem_demo_click', 'mem_demo_organic',
+    'mem_demo_expired') then 'Community Access' else 'Pro Trading Signals' end
+where company_id = 'biz_demo' and product_title is null;
+update public.events set product_title = 'Other Academy Membership'
+where company_id = 'biz_demo_other' and product_title is null;
+
 commit;

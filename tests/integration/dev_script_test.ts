@@ -57,6 +57,19 @@ Deno.test({
         const [firstCheckout] = await sql`select count(*)::int as n from public.recovery_cases
                                           where membership_id = 'mem_demo_first_checkout'`;
         assert.equal(firstCheckout.n, 0, "a failed first checkout is no case, in the demo too");
+        // Demo members have details, stored as the webhook stores them (scripts/local/demo_members.ts).
+        const members = await sql`select m.user_id, m.name_ciphertext, m.email_ciphertext, m.search_tokens
+                                  from public.members m join public.recovery_cases rc using (company_id, user_id)
+                                  where rc.company_id = 'biz_demo'`;
+        assert.ok(members.length >= 8, `${members.length} demo members`);
+        assert.ok(
+          members.every((m) => m.name_ciphertext && m.email_ciphertext && m.search_tokens?.length),
+          "every demo case's member has a name, an email and search tokens",
+        );
+        const [untitled] = await sql`select count(*)::int as n from public.recovery_cases rc
+          where rc.company_id = 'biz_demo' and not exists (select 1 from public.events e
+            where e.membership_id = rc.membership_id and e.product_title is not null)`;
+        assert.equal(untitled.n, 0, "every demo case names its product");
       } finally {
         await sql.end();
       }

@@ -1,14 +1,8 @@
 // Fixtures for the dashboard's case pages: a company of its own with an admin signed in the way
 // Whop's proxy does (a sandbox user token), members with encrypted PII, cases, nudges, attempts,
 // clicks and events, and the dashboard app in-process. Everything is deleted afterwards.
-import {
-  emailBlindIndex,
-  encryptField,
-  type KeyRing,
-  loadKeyRing,
-} from "../../supabase/functions/_shared/crypto/pii.ts";
-import { piiContext } from "../../supabase/functions/_shared/crypto/pii_context.ts";
-import { memberSearchTokens } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
+import { memberColumns } from "../../supabase/functions/_shared/crypto/member_columns.ts";
+import { type KeyRing, loadKeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { createApp } from "../../web/app.ts";
 import { connectAsOwner, dashboardEnv, sandboxControl, stackVar } from "./stack.ts";
 
@@ -102,20 +96,12 @@ export async function withCaseHarness(
           body: new URLSearchParams(form).toString(),
         }),
       addMember: async (memberId, pii) => {
-        const seal = (field: "email" | "name" | "username", value?: string) =>
-          value === undefined
-            ? null
-            : encryptField(ring, value, piiContext.member(companyId, memberId, field));
+        const m = memberColumns(ring, companyId, memberId, pii);
         await sql`
           insert into public.members (company_id, user_id, email_ciphertext, name_ciphertext, username_ciphertext,
                                       email_blind_index, search_tokens, last_event_at)
-          values (${companyId}, ${memberId}, ${await seal("email", pii.email)}, ${await seal(
-          "name",
-          pii.name,
-        )},
-                  ${await seal("username", pii.username)},
-                  ${pii.email === undefined ? null : await emailBlindIndex(ring, pii.email)},
-                  ${memberSearchTokens(ring, companyId, pii)}, now())`;
+          values (${companyId}, ${memberId}, ${m.email_ciphertext}, ${m.name_ciphertext}, ${m.username_ciphertext},
+                  ${m.email_blind_index}, ${m.search_tokens}, now())`;
       },
       addCase: async (input = {}) => {
         const status = input.status ?? "open";

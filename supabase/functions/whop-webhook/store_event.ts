@@ -1,9 +1,9 @@
 // Turns a verified, normalised event into the one SQL call that stores (and, when the flags allow,
 // processes) it. Member PII and the raw body are encrypted here, before anything leaves the
 // function; each ciphertext is bound to its row and field, so it cannot be moved elsewhere.
-import { emailBlindIndex, encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
+import { memberColumns } from "../_shared/crypto/member_columns.ts";
+import { encryptField, type KeyRing } from "../_shared/crypto/pii.ts";
 import { piiContext } from "../_shared/crypto/pii_context.ts";
-import { memberSearchTokens } from "../_shared/crypto/search_tokens.ts";
 import { type Sql, sqlLiteral } from "../_shared/db.ts";
 import { withTimeout } from "../_shared/timeout.ts";
 import type { NormalizedEvent } from "../_shared/whop/normalize.ts";
@@ -16,8 +16,6 @@ export interface StoreResult {
 
 export async function eventRow(event: NormalizedEvent, rawBody: string, ring: KeyRing) {
   const { member, userId, companyId } = event;
-  const encryptMember = (field: "email" | "name" | "username", value: string | null) =>
-    value && userId ? encryptField(ring, value, piiContext.member(companyId, userId, field)) : null;
   return {
     id: event.id,
     company_id: companyId,
@@ -49,15 +47,7 @@ export async function eventRow(event: NormalizedEvent, rawBody: string, ring: Ke
       ? await encryptField(ring, event.cancellationReason, piiContext.event(event.id, "cancellation_reason"))
       : null,
     payload_ciphertext: await encryptField(ring, rawBody, piiContext.payload(event.id)),
-    member: userId
-      ? {
-        email_ciphertext: await encryptMember("email", member.email),
-        name_ciphertext: await encryptMember("name", member.name),
-        username_ciphertext: await encryptMember("username", member.username),
-        email_blind_index: member.email ? await emailBlindIndex(ring, member.email) : null,
-        search_tokens: memberSearchTokens(ring, companyId, member),
-      }
-      : null,
+    member: userId ? memberColumns(ring, companyId, userId, member) : null,
   };
 }
 
