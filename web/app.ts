@@ -4,11 +4,10 @@ import { serveStatic } from "hono/deno";
 import { ConfigError, type EnvReader, readAppEnv, requireEnv } from "../supabase/functions/_shared/config.ts";
 import { createDb } from "../supabase/functions/_shared/db.ts";
 import { loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
-import { handleNotFound } from "../supabase/functions/_shared/http.ts";
 import { registerSecrets } from "../supabase/functions/_shared/log.ts";
 import { errorReporting } from "../supabase/functions/_shared/sentry.ts";
 import { createWhopClient } from "../supabase/functions/_shared/whop/client.ts";
-import { handleErrorWithPages } from "./lib/error_page.tsx";
+import { handleErrorWithPages, notFoundWithPages } from "./lib/error_page.tsx";
 import { readAllowedOrigins } from "./lib/cross_site.ts";
 import { ExportSlots, readExportTimeouts } from "./lib/export_limits.ts";
 import { isCompanyInstalled } from "./lib/tenant.ts";
@@ -93,7 +92,7 @@ export async function createApp(env: EnvReader = Deno.env) {
   const app = new Hono();
   app.use("*", errorReporting("dashboard", env));
   app.onError(handleErrorWithPages);
-  app.notFound(handleNotFound);
+  app.notFound(notFoundWithPages);
   app.use("*", timings.middleware());
   app.route("/", recoveryLinkRoutes(sql, config.LINK_SIGNING_KEY)); // first, to keep its no-referrer
   app.use("*", securityHeaders);

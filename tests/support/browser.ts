@@ -33,8 +33,25 @@ export async function withBrowser(
   }
 }
 
-/** Saves a full-page screenshot as a test artifact (test-artifacts/screenshots/<name>.png). */
+export const COLOR_SCHEMES = ["light", "dark"] as const;
+
+/**
+ * Saves full-page screenshots as test artifacts, one per colour scheme
+ * (test-artifacts/screenshots/<name>.light.png and <name>.dark.png), then puts the page back in the
+ * scheme it had.
+ */
 export async function screenshot(page: Page, name: string) {
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+  const before = await page.evaluate(() => matchMedia("(prefers-color-scheme: dark)").matches);
+  try {
+    for (const colorScheme of COLOR_SCHEMES) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({
+        path: new URL(`${name}.${colorScheme}.png`, SCREENSHOTS).pathname,
+        fullPage: true,
+      });
+    }
+  } finally {
+    await page.emulateMedia({ colorScheme: before ? "dark" : "light" });
+  }
 }

@@ -1,5 +1,6 @@
 // The frame of every dashboard page: the company, the sections, and the page itself.
 import type { ComponentChildren } from "preact";
+import { PageHead } from "./Layout.tsx";
 
 export const DASHBOARD_SECTIONS = [
   { id: "overview", label: "Overview", path: "" },
@@ -26,13 +27,7 @@ export function DashboardLayout(
   const base = `/dashboard/${companyId}`;
   return (
     <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{`${title} · ${companyTitle ?? companyId} · Churn Saver`}</title>
-        <link rel="stylesheet" href="/static/app.css" />
-        {styles.map((href) => <link key={href} rel="stylesheet" href={href} />)}
-      </head>
+      <PageHead title={`${title} · ${companyTitle ?? companyId} · Churn Saver`} styles={styles} />
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         <header class="topbar">

@@ -35,7 +35,7 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
         <tbody>
           {items.map((item) => (
             <tr key={item.href}>
-              <td class="cases-member">
+              <td data-label="Member" class="cases-member">
                 <a href={item.href} class="cases-row-link">
                   {item.member.name ?? item.member.email ?? (
                     <>
@@ -47,20 +47,20 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
                 {item.member.name && item.member.email && <span class="cases-email">{item.member.email}
                 </span>}
               </td>
-              <td>{item.product_title ?? "—"}</td>
-              <td>
+              <td data-label="Product">{item.product_title ?? "—"}</td>
+              <td data-label="Status">
                 <StatusBadge status={item.status} closedBy={item.closed_by} />
               </td>
-              <td>{words(REASON_WORDS, item.reason)}</td>
-              <td>
+              <td data-label="Reason">{words(REASON_WORDS, item.reason)}</td>
+              <td data-label="Opened">
                 <time datetime={item.opened_at.toISOString()}>{formatDateTime(item.opened_at)}</time>
               </td>
-              <td>
+              <td data-label="Closed">
                 {item.closed_at
                   ? <time datetime={item.closed_at.toISOString()}>{formatDateTime(item.closed_at)}</time>
                   : "—"}
               </td>
-              <td class="cases-amounts">
+              <td data-label="At risk / recovered" class="cases-amounts">
                 <span>{formatMoney(item.amount_at_risk_minor, item.currency)}</span>
                 {item.recovered_amount_minor !== null && (
                   <span class="cases-recovered">
@@ -68,7 +68,9 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
                   </span>
                 )}
               </td>
-              <td>{item.attribution ? words(ATTRIBUTION_WORDS, item.attribution) : "—"}</td>
+              <td data-label="Attribution">
+                {item.attribution ? words(ATTRIBUTION_WORDS, item.attribution) : "—"}
+              </td>
             </tr>
           ))}
         </tbody>
