@@ -222,7 +222,7 @@ function chartDays(html: string) {
 }
 
 function funnel(html: string) {
-  return [...html.matchAll(/<tr data-step="(\d+)" data-offset="\d*">([\s\S]*?)<\/tr>/g)].map(
+  return [...html.matchAll(/<tr data-step="(\d+)"(?: data-offset="\d+")?>([\s\S]*?)<\/tr>/g)].map(
     ([, step, row]) => {
       const [jobsSent, casesClicked, casesRecovered] = [...row.matchAll(/data-value="(\d+)"/g)]
         .map(([, value]) => Number(value));

@@ -53,7 +53,7 @@ export function NudgeFunnel({ funnel, rangeDays }: { funnel: FunnelStep[]; range
             <tr
               key={`${step.step}:${step.offsetDays}`}
               data-step={step.step}
-              data-offset={step.offsetDays ?? ""}
+              data-offset={step.offsetDays ?? undefined}
             >
               <th scope="row">{stepLabel(step)}</th>
               <BarCell kind="sent" value={step.jobsSent} max={maxSent} />
