@@ -117,7 +117,7 @@ export function Breakdowns({ data }: { data: PeriodFigures }) {
           <h3>By channel</h3>
           <ChannelTable channels={data.byChannel} />
         </div>
-        <div class="ov-breakdown-wide">
+        <div>
           <h3 title="Whop's message on the latest failed payment of each case">By failure message</h3>
           <OutcomeTable
             kind="failure_message"
