@@ -415,6 +415,12 @@ Deno.test("overview: daily rollups give the same figures as live rows, and keep 
       attribution: attribution(html),
       days: chartDays(html),
       funnel: funnel(html),
+      // The newer figures too: rate by amount (with the previous period) and the breakdown tables.
+      amountRate: tile(html, "amount_rate"),
+      breakdowns: html.slice(
+        html.indexOf('id="ov-breakdowns-heading"'),
+        html.indexOf("</section>", html.indexOf('id="ov-breakdowns-heading"')),
+      ),
     });
 
     // First refresh: every day up to yesterday in the company's zone is rolled up.
