@@ -571,3 +571,49 @@ Deno.test("overview figures: amount rate, previous period, breakdowns and the fu
     }
   });
 });
+
+Deno.test("overview figures: rollups written before the breakdowns get them from the migration's backfill, or say they are not recorded", async () => {
+  const migration = await Deno.readTextFile(
+    new URL("../../supabase/migrations/20261208010000_overview_breakdowns.sql", import.meta.url),
+  );
+  const backfill = migration.slice(migration.lastIndexOf("update public.daily_company_stats d"));
+  assert.match(backfill, /^update public\.daily_company_stats d\s+set settled_money = f\.settled_money/);
+  await withCaseHarness(async ({ sql, company }) => {
+    const biz = await company("ovb");
+    await seed(sql, biz);
+    await sql`select private.refresh_daily_stats(${biz.companyId})`;
+    const get = async (query: string) => {
+      const response = await biz.request(`/dashboard/${biz.companyId}${query}`);
+      assert.equal(response.status, 200);
+      return await response.text();
+    };
+    const rolled = { 30: page(await get("")), 90: page(await get("?range=90")) };
+    const forget = () =>
+      sql`update public.daily_company_stats
+          set settled_money = null, by_reason = null, by_failure_message = null, nudge_funnel = null, by_channel = null
+          where company_id = ${biz.companyId}`;
+
+    // Rows as the earlier migration wrote them; the backfill computes the same figures from live rows.
+    await forget();
+    await sql.unsafe(backfill);
+    assert.deepEqual(page(await get("")), rolled[30]);
+    assert.deepEqual(page(await get("?range=90")), rolled[90]);
+
+    // Closed cases already purged before the backfill: their days keep what the old rollups had
+    // (counts, revenue, the funnel by step) and the page says the day of those nudges is not recorded.
+    await forget();
+    await sql`delete from public.recovery_cases where company_id = ${biz.companyId} and status <> 'open'`;
+    await sql.unsafe(backfill);
+    const html = await get("?range=90");
+    const recovered = tile(html, "recovered_cases").slice(0, 300);
+    assert.equal(
+      attr(recovered, "data-value"),
+      rolled[90].recovered.value,
+      "recoveries of purged cases still count",
+    );
+    assert.match(html, /<tr data-step="0">/, "old funnel rows carry no day");
+    assert.doesNotMatch(html, /data-breakdown="reason"/, "no reasons are made up for purged cases");
+    assert.match(html, /Nudge 1 · day not recorded/);
+    assert.match(html, /data-testid="breakdowns-partial"/);
+  });
+});
