@@ -146,11 +146,14 @@ async function seedCompany(sql: Sql, companyId: string, cases: CaseSpec[], jobs:
   const jobIds = new Map<string, string>();
   for (const job of jobs) {
     const sentAt = job.sent === undefined ? null : daysAgo(job.sent);
+    // Due when the case engine would have scheduled it on the default schedule {0,2,4}: the funnel
+    // labels each nudge with the day (after opening) it was due.
     const [row] = await sql<{ id: string }[]>`
       insert into public.job_queue (case_id, company_id, channel, step, origin, status, scheduled_for, sent_at)
-      values (${caseIds.get(job.caseKey)!}, ${companyId}, ${job.channel ?? "push"}, ${job.step},
+      select c.id, ${companyId}, ${job.channel ?? "push"}, ${job.step},
         ${job.origin ?? "schedule"}, ${job.status ?? (sentAt ? "sent" : "cancelled")},
-        ${sentAt ?? daysAgo(1)}, ${sentAt})
+        private.nudge_due_at(c.opened_at, (array[0, 2, 4])[${job.step} + 1], 12, ${TIME_ZONE}), ${sentAt}
+      from public.recovery_cases c where c.id = ${caseIds.get(job.caseKey)!}
       returning id`;
     jobIds.set(job.key, row.id);
   }
@@ -219,11 +222,13 @@ function chartDays(html: string) {
 }
 
 function funnel(html: string) {
-  return [...html.matchAll(/<tr data-step="(\d+)">([\s\S]*?)<\/tr>/g)].map(([, step, row]) => {
-    const [jobsSent, casesClicked, casesRecovered] = [...row.matchAll(/data-value="(\d+)"/g)]
-      .map(([, value]) => Number(value));
-    return { step: Number(step), jobsSent, casesClicked, casesRecovered };
-  });
+  return [...html.matchAll(/<tr data-step="(\d+)"(?: data-offset="\d+")?>([\s\S]*?)<\/tr>/g)].map(
+    ([, step, row]) => {
+      const [jobsSent, casesClicked, casesRecovered] = [...row.matchAll(/data-value="(\d+)"/g)]
+        .map(([, value]) => Number(value));
+      return { step: Number(step), jobsSent, casesClicked, casesRecovered };
+    },
+  );
 }
 
 // ---- the tests -------------------------------------------------------------------------------
@@ -410,6 +415,12 @@ Deno.test("overview: daily rollups give the same figures as live rows, and keep 
       attribution: attribution(html),
       days: chartDays(html),
       funnel: funnel(html),
+      // The newer figures too: rate by amount (with the previous period) and the breakdown tables.
+      amountRate: tile(html, "amount_rate"),
+      breakdowns: html.slice(
+        html.indexOf('id="ov-breakdowns-heading"'),
+        html.indexOf("</section>", html.indexOf('id="ov-breakdowns-heading"')),
+      ),
     });
 
     // First refresh: every day up to yesterday in the company's zone is rolled up.

@@ -6,11 +6,11 @@ import { formatCount, formatDayLong, formatDayShort } from "./format.ts";
 
 /** Two drawings of the same data: a wide one, and a narrow one for phones (swapped by CSS), so the
  * labels keep a readable size instead of shrinking with a single scaled-down drawing. */
-const LAYOUTS = {
+export const LAYOUTS = {
   wide: { width: 880, height: 260, margin: { top: 14, right: 12, bottom: 42, left: 48 } },
   narrow: { width: 360, height: 230, margin: { top: 12, right: 8, bottom: 40, left: 36 } },
 } as const;
-type LayoutName = keyof typeof LAYOUTS;
+export type LayoutName = keyof typeof LAYOUTS;
 /** Room one date label needs along the x axis, in drawing units. */
 const LABEL_ROOM = 64;
 
@@ -23,6 +23,17 @@ export function niceMax(max: number): number {
     if (candidate >= max && Number.isInteger(candidate / 4)) return candidate;
   }
   return Math.ceil(max / 4) * 4;
+}
+
+/** Which day indexes get a date label: a whole number of weeks apart, as many as fit; the last day
+ * (today) always. */
+export function dateLabelled(days: number, plotW: number): (index: number) => boolean {
+  const slot = plotW / days;
+  const fits = Math.max(2, Math.floor(plotW / LABEL_ROOM));
+  const labelEvery = Math.ceil(Math.ceil(days / fits) / 7) * 7;
+  const lastIndex = days - 1;
+  return (index) =>
+    index === lastIndex || (index % labelEvery === 0 && (lastIndex - index) * slot >= LABEL_ROOM);
 }
 
 export function chartSummary(daily: DailyCases[], timeZone: string): string {
@@ -91,12 +102,7 @@ function ChartSvg(
   const barW = Math.max(1, slot * 0.36);
   const y = (value: number) => margin.top + plotH - (value / top) * plotH;
   const ticks = [0, top / 4, top / 2, (3 * top) / 4, top];
-  // Date labels a whole number of weeks apart, as many as fit; the last day (today) always.
-  const fits = Math.max(2, Math.floor(plotW / LABEL_ROOM));
-  const labelEvery = Math.ceil(Math.ceil(daily.length / fits) / 7) * 7;
-  const lastIndex = daily.length - 1;
-  const labelled = (index: number) =>
-    index === lastIndex || (index % labelEvery === 0 && (lastIndex - index) * slot >= LABEL_ROOM);
+  const labelled = dateLabelled(daily.length, plotW);
 
   return (
     <svg

@@ -1,12 +1,15 @@
-// The Overview page body: range toggle, key figures, the daily chart, the nudge funnel, and how
-// each number is counted (so nobody has to guess what "recovery rate" means here).
+// The Overview page body: range toggle, key figures with their change against the previous period,
+// recovered revenue and cases per day, the nudge funnel, and what recovers (by reason, channel and
+// failure message). Text stays short; how each number is counted is on hover and in one <details>.
 import type { Overview, OverviewRange } from "../../queries/overview.ts";
 import { OVERVIEW_RANGES } from "../../queries/overview.ts";
 import { EmptyState, PageHeader } from "../ui.tsx";
+import { Breakdowns } from "./Breakdowns.tsx";
 import { CasesChart } from "./CasesChart.tsx";
 import { formatCount, formatDayShort } from "./format.ts";
 import { KpiTiles } from "./KpiTiles.tsx";
 import { NudgeFunnel } from "./NudgeFunnel.tsx";
+import { RevenueChart, revenueCurrencies } from "./RevenueChart.tsx";
 
 function RangeToggle({ base, current }: { base: string; current: OverviewRange }) {
   return (
@@ -31,9 +34,9 @@ export function OverviewEmpty({ base }: { base: string }) {
     <>
       <PageHeader title="Overview" subtitle="How Churn Saver is recovering your members." />
       <EmptyState title="No recovery cases yet">
-        When a member's payment fails or they schedule a cancellation, Churn Saver opens a recovery case and
-        nudges them on the days of your schedule. Their numbers will appear here. Meanwhile, you can review
-        your nudge schedule and messages in <a href={`${base}/settings`}>Settings</a>.
+        Cases open when a payment fails or a member schedules a cancellation. Meanwhile, review your nudges in
+        {" "}
+        <a href={`${base}/settings`}>Settings</a>.
       </EmptyState>
     </>
   );
@@ -46,18 +49,34 @@ export function OverviewPage({ data, base }: { data: Overview; base: string }) {
     <div class="ov" data-range-days={data.rangeDays}>
       <PageHeader
         title="Overview"
-        subtitle={`${formatDayShort(data.firstDay)} – ${
-          formatDayShort(data.lastDay)
-        } (${data.rangeDays} days, today included) · days in ${data.timeZone}`}
+        subtitle={`${formatDayShort(data.firstDay)} – ${formatDayShort(data.lastDay)} · ${data.timeZone}`}
         actions={<RangeToggle base={base} current={data.rangeDays} />}
       />
       <KpiTiles data={data} />
 
+      <section class="card ov-section" aria-labelledby="ov-revenue-heading">
+        <h2 id="ov-revenue-heading">Recovered revenue</h2>
+        {revenueCurrencies(data.daily).length === 0
+          ? <p class="ov-quiet" data-testid="revenue-empty">No revenue recovered in {range}.</p>
+          : (
+            <>
+              <ul class="ov-legend">
+                <li>
+                  <span class="ov-swatch ov-recovered" aria-hidden="true" />Per day
+                </li>
+                <li>
+                  <span class="ov-swatch ov-running" aria-hidden="true" />Running total
+                </li>
+              </ul>
+              <RevenueChart daily={data.daily} timeZone={data.timeZone} />
+            </>
+          )}
+      </section>
+
       <section class="card ov-section" aria-labelledby="ov-chart-heading">
         <h2 id="ov-chart-heading">Cases opened vs recovered per day</h2>
         <p class="muted ov-lead">
-          {formatCount(data.openedInRange)} opened and {formatCount(data.closed.recovered)} recovered in{" "}
-          {range}. A case counts on the day it opened, and on the day it was recovered.
+          {formatCount(data.openedInRange)} opened, {formatCount(data.closed.recovered)} recovered in {range}.
         </p>
         {quiet
           ? (
@@ -70,40 +89,41 @@ export function OverviewPage({ data, base }: { data: Overview; base: string }) {
       </section>
 
       <section class="card ov-section" aria-labelledby="ov-funnel-heading">
-        <h2 id="ov-funnel-heading">Nudge funnel by step</h2>
-        <p class="muted ov-lead">
-          By step of your schedule, what happened in{" "}
-          {range}: scheduled nudges (push and DM) sent, cases that first clicked a link of that step, and
-          cases recovered after that step had gone out. Each case counts once per step; clicks from bots and
-          link previews are not counted. A case recovered after its third nudge also counts as recovered after
-          the first two.
-        </p>
+        <h2 id="ov-funnel-heading">Nudge funnel</h2>
         <NudgeFunnel funnel={data.funnel} rangeDays={data.rangeDays} />
       </section>
 
-      <section class="ov-section ov-definitions" aria-labelledby="ov-definitions-heading">
-        <h2 id="ov-definitions-heading">How these numbers are counted</h2>
+      <Breakdowns data={data} />
+
+      <details class="ov-section ov-definitions">
+        <summary>How these numbers are counted</summary>
         <dl>
           <dt>Right now</dt>
-          <dd>Open cases and revenue at risk count every case that is open at this moment.</dd>
+          <dd>Open cases and revenue at risk: every case open at this moment.</dd>
           <dt>In the range</dt>
           <dd>
-            Recovered cases, recovery rate, recovered revenue and how recoveries happened count cases that
-            closed in {range}, whenever they opened.
+            Outcomes, rates, recovered revenue and the breakdowns count cases closed in{" "}
+            {range}, whenever they opened. Changes compare with the {data.rangeDays} days before.
           </dd>
           <dt>Recovery rate</dt>
-          <dd>Recovered ÷ (recovered + lost + expired). Cases you dismissed are not part of it.</dd>
+          <dd>
+            Cases: recovered ÷ (recovered + lost + expired); dismissed cases are left out. Amount: money
+            recovered ÷ money at risk of the same cases, per currency.
+          </dd>
+          <dt>Funnel</dt>
+          <dd>
+            Scheduled push and DM nudges by step and the day after opening they were due. A case counts once
+            per row; clicks from bots and link previews do not count.
+          </dd>
+          <dt>Clicks</dt>
+          <dd>
+            "Clicked a link" counts recovered cases that clicked any recovery link, at any time; the funnel
+            counts first clicks on each nudge's links made in the range, so the two can differ.
+          </dd>
           <dt>Currencies</dt>
-          <dd>
-            Amounts are shown in each case's own currency and are never converted or added across currencies.
-          </dd>
-          <dt>Attribution</dt>
-          <dd>
-            Click-through: the member clicked a recovery link before paying. Nudged: a nudge was delivered,
-            without a click. Organic: neither.
-          </dd>
+          <dd>Never converted or added across currencies.</dd>
         </dl>
-      </section>
+      </details>
     </div>
   );
 }

@@ -31,3 +31,21 @@ export function formatDayLong(day: string): string {
 }
 
 export const formatCount = (value: number) => value.toLocaleString("en-US");
+
+/** The sign of a change as a word, for CSS classes and tests: "up", "down" or "same". */
+export function direction(change: number): "up" | "down" | "same" {
+  return change > 0 ? "up" : change < 0 ? "down" : "same";
+}
+
+/** 0.12 (a change of two ratios) → "+12.0 pts"; 0 → "±0 pts". */
+export function formatPoints(change: number): string {
+  const points = Math.round(change * 1000) / 10;
+  if (points === 0) return "±0 pts";
+  return `${points > 0 ? "+" : "−"}${Math.abs(points).toFixed(1)} pts`;
+}
+
+/** 3 → "+3"; -2 → "−2"; 0 → "±0". */
+export function formatSigned(change: number, format: (magnitude: number) => string = formatCount): string {
+  if (change === 0) return `±${format(0)}`;
+  return `${change > 0 ? "+" : "−"}${format(Math.abs(change))}`;
+}
