@@ -71,8 +71,22 @@ Deno.test({
         await screenshot(page, "onboarding-02-settings-before");
 
         await page.selectOption("#f-experience_id", { label: "Members chat (Churn Saver)" });
+        // The first nudge's preview follows the choice: nothing offered, then 5 free days.
+        const firstPreview = page.locator('[data-island="template_preview"]').first();
+        await page.check('input[name="incentive_choice"][value="none"]');
+        await page.waitForFunction(() =>
+          !document.querySelector('[data-island="template_preview"]')?.textContent?.includes(
+            "free days announced",
+          )
+        );
         await page.check('input[name="incentive_choice"][value="free_days"]');
         await page.fill("#f-incentive_free_days", "5");
+        await page.waitForFunction(() =>
+          document.querySelector('[data-island="template_preview"]')?.textContent?.includes(
+            "5 free days announced",
+          )
+        );
+        assert.match(await firstPreview.innerText(), /with 5 free days announced by this nudge/);
         await Promise.all([page.waitForNavigation(), page.click("text=Save settings")]);
         assert.match(await page.locator('.notice[role="status"]').innerText(), /Set-up done/);
         assert.equal(await page.getByTestId("setup-checklist").count(), 0, "no checklist once set up");
