@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { screenshot, withBrowser } from "../support/browser.ts";
 import { adminToken } from "../support/dashboard.ts";
-import { connectAsOwner, sandboxControl, stack } from "../support/stack.ts";
+import { connectAsOwner, sandboxControl, stack, stackVar } from "../support/stack.ts";
 import { uniqueCompany } from "../support/webhooks.ts";
 
 const BROWSER_TIME_ZONE = "America/New_York";
+const APP_ID = stackVar("WHOP_APP_ID");
 
 Deno.test({
   name: "onboarding in a browser: a new company's first visit, its checklist, set-up saved, checklist done",
@@ -24,8 +25,16 @@ Deno.test({
     try {
       await sandboxControl("POST", "/fixtures", {
         experiences: [
-          { id: chat, company_id: companyId, name: "Members chat", order: "1" },
-          { id: `exp_course_${tag}`, company_id: companyId, name: "Trading course", order: "2" },
+          { id: chat, company_id: companyId, app_id: APP_ID, name: "Members chat", order: "1" },
+          {
+            id: `exp_course_${tag}`,
+            company_id: companyId,
+            app_id: APP_ID,
+            name: "Trading course",
+            order: "2",
+          },
+          // Another app's experience: Whop would not deliver our pushes through it, so it is not offered.
+          { id: `exp_forum_${tag}`, company_id: companyId, app_id: "app_someotherapp1", name: "Forum" },
         ],
       });
       const { token } = await adminToken(companyId);
@@ -65,12 +74,12 @@ Deno.test({
         const options = await page.locator("#f-experience_id option").allInnerTexts();
         assert.deepEqual(options, [
           "Choose an experience",
-          "Members chat (Churn Saver)",
-          "Trading course (Churn Saver)",
+          "Members chat",
+          "Trading course",
         ]);
         await screenshot(page, "onboarding-02-settings-before");
 
-        await page.selectOption("#f-experience_id", { label: "Members chat (Churn Saver)" });
+        await page.selectOption("#f-experience_id", { label: "Members chat" });
         // The first nudge's preview follows the choice: nothing offered, then 5 free days.
         const firstPreview = page.locator('[data-island="template_preview"]').first();
         await page.check('input[name="incentive_choice"][value="none"]');

@@ -9,11 +9,13 @@ import { type SettingsFormValues, settingsToForm } from "../../web/components/se
 import { DEFAULT_SETTINGS } from "../../web/queries/settings.ts";
 import { devExperiences } from "../../web/routes/dev_login.tsx";
 import { grantAccess, settingsFormBody, userToken } from "../support/dashboard.ts";
-import { connectAsOwner, dashboardEnv, sandboxControl } from "../support/stack.ts";
+import { connectAsOwner, dashboardEnv, sandboxControl, stackVar } from "../support/stack.ts";
 
 const ORIGIN = "http://dashboard.test";
 const SAME_ORIGIN = { "sec-fetch-site": "same-origin", origin: ORIGIN };
 const hex = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+/** Our app: the settings page lists only its experiences (pushes go out through them alone). */
+const APP_ID = stackVar("WHOP_APP_ID");
 
 interface Ctx {
   sql: ReturnType<typeof connectAsOwner>;
@@ -72,9 +74,31 @@ Deno.test("a company with no event is set up on its first visit: checklist, choi
   await withNewCompany(async ({ sql, companyId, get, post, stored }) => {
     await sandboxControl("POST", "/fixtures", {
       experiences: [
-        { id: `exp_chat${companyId.slice(11)}`, company_id: companyId, name: "Members chat", order: "1" },
-        { id: `exp_course${companyId.slice(11)}`, company_id: companyId, name: "Trading course", order: "2" },
-        { id: `exp_notmine${hex()}`, company_id: `biz_someoneelse${hex()}`, name: "Someone else's" },
+        {
+          id: `exp_chat${companyId.slice(11)}`,
+          company_id: companyId,
+          app_id: APP_ID,
+          name: "Members chat",
+          order: "1",
+        },
+        {
+          id: `exp_course${companyId.slice(11)}`,
+          company_id: companyId,
+          app_id: APP_ID,
+          name: "Trading course",
+        },
+        {
+          id: `exp_forum${hex()}`,
+          company_id: companyId,
+          app_id: "app_someotherapp1",
+          name: "Another app's forum",
+        },
+        {
+          id: `exp_notmine${hex()}`,
+          company_id: `biz_someoneelse${hex()}`,
+          app_id: APP_ID,
+          name: "Someone else's",
+        },
       ],
     });
     const chat = `exp_chat${companyId.slice(11)}`;
@@ -95,12 +119,14 @@ Deno.test("a company with no event is set up on its first visit: checklist, choi
     assert.equal(checklistLeft(settings.html), 3);
     assert.doesNotMatch(settings.html, /first event|first webhook/);
     // The experience by name from Whop's list (this company's only), the time zone from the browser.
-    assert.match(
-      settings.html,
-      new RegExp(`<option value="${chat}">Members chat \\(Churn Saver\\)</option>`),
-    );
+    assert.match(settings.html, new RegExp(`<option value="${chat}">Members chat</option>`));
     assert.match(settings.html, /Trading course/);
-    assert.doesNotMatch(settings.html, /Someone else's/);
+    assert.doesNotMatch(settings.html, /Someone else's/, "another company's");
+    assert.doesNotMatch(
+      settings.html,
+      /Another app's forum/,
+      "another app's: our pushes cannot go through it",
+    );
     assert.match(settings.html, /<select[^>]*id="f-time_zone"[^>]*data-browser-default/);
     assert.match(settings.html, /resolvedOptions\(\)\.timeZone/);
     assert.doesNotMatch(settings.html, /name="incentive_choice"[^>]*checked/, "no incentive chosen for them");
@@ -169,8 +195,8 @@ Deno.test("the checklist counts what is done: push off needs no experience; a pa
 Deno.test("a pasted experience link is saved as its id; a link without one is refused with a clear error", async () => {
   await withNewCompany(async ({ get, post, stored }) => {
     const page = await get("/settings");
-    // Whop lists no experience for this company: the page says so and asks for the link.
-    assert.match(page.html, /Whop lists no experiences for your company yet/);
+    // Whop lists no experience of ours for this company: the page says so and asks for the link.
+    assert.match(page.html, /Churn Saver has no experience in your company on Whop yet/);
     assert.match(page.html, /<input[^>]*id="f-experience_id"/);
     const cases: [string, string | RegExp][] = [
       ["https://whop.com/joined/acme-academy/exp_Pasted01/app/", "exp_Pasted01"],
@@ -202,7 +228,7 @@ Deno.test("with Whop's list shown, a pasted link wins; when Whop fails the page 
   await withNewCompany(async ({ companyId, get, post, stored }) => {
     const listed = `exp_listed${hex()}`;
     await sandboxControl("POST", "/fixtures", {
-      experiences: [{ id: listed, company_id: companyId, name: "Listed one" }],
+      experiences: [{ id: listed, company_id: companyId, app_id: APP_ID, name: "Listed one" }],
     });
     assert.match((await get("/settings")).html, /<select[^>]*id="f-experience_id"/);
     const both = await post("", {
@@ -272,7 +298,7 @@ Deno.test("/dev/login opens a brand-new company: it is installed on the visit an
     assert.equal(page.status, 200);
     const settings = await page.text();
     assert.match(settings, /Finish setting up Churn Saver/);
-    for (const experience of devExperiences(companyId)) {
+    for (const experience of devExperiences(companyId, APP_ID)) {
       assert.ok(settings.includes(`value="${experience.id}"`));
     }
     const [row] =

@@ -461,6 +461,15 @@ Deno.test("experiences: GET /experiences lists a company's own in Whop's order, 
     );
     assert.equal(last.json.data.length, 2);
     assert.deepEqual(last.json.page_info, {}, "no end_cursor on the last page");
+    await h.control("POST", "/fixtures", {
+      experiences: [{ id: "exp_ourapp0000001", company_id: COMPANY, app_id: APP_ID, name: "Ours" }],
+    });
+    const ours = await h.call("GET", `/api/v1/experiences?company_id=${COMPANY}&app_id=${APP_ID}`);
+    assert.deepEqual(
+      ours.json.data.map((e: { id: string }) => e.id),
+      ["exp_ourapp0000001"],
+      "app_id filters",
+    );
     const none = await h.call("GET", "/api/v1/experiences?company_id=biz_nobody000001");
     assert.deepEqual(none.json, { data: [], page_info: {} });
     const missing = await h.call("GET", "/api/v1/experiences");
@@ -477,20 +486,41 @@ Deno.test("experiences: GET /experiences lists a company's own in Whop's order, 
 Deno.test("experiences: the app's Whop client reads the list and follows its pages", async () => {
   await withSandbox(async (h) => {
     await h.control("POST", "/fixtures", {
-      experiences: Array.from({ length: 3 }, (_, i) => ({ id: `exp_client00000${i}`, company_id: COMPANY })),
+      experiences: [
+        ...Array.from(
+          { length: 3 },
+          (_, i) => ({ id: `exp_client00000${i}`, company_id: COMPANY, app_id: APP_ID }),
+        ),
+        { id: "exp_otherapp00001", company_id: COMPANY, app_id: "app_someotherapp1" },
+      ],
     });
     const client = createWhopClient({ baseUrl: `${h.url}/api/v1`, apiKey: API_KEY, appId: APP_ID });
-    const first = await client.listExperiences({ companyId: COMPANY, first: 2 });
+    const all = await client.listExperiences({ companyId: COMPANY });
+    assert.ok(all.ok);
+    assert.equal(all.experiences.length, 4, "every app's without ownAppOnly");
+    const first = await client.listExperiences({ companyId: COMPANY, ownAppOnly: true, first: 2 });
     assert.ok(first.ok);
     assert.equal(first.experiences.length, 2);
     assert.ok(first.nextCursor);
-    const second = await client.listExperiences({ companyId: COMPANY, first: 2, after: first.nextCursor });
+    const second = await client.listExperiences({
+      companyId: COMPANY,
+      ownAppOnly: true,
+      first: 2,
+      after: first.nextCursor,
+    });
     assert.ok(second.ok);
     assert.deepEqual(second.experiences.map((e) => e.id), ["exp_client000002"]);
     assert.equal(second.nextCursor, null);
     assert.equal(second.experiences[0].app?.name, "Churn Saver");
     const refused = await client.listExperiences({ companyId: "" });
     assert.ok(!refused.ok && refused.kind === "permanent" && refused.status === 0);
+    const noAppId = createWhopClient({ baseUrl: `${h.url}/api/v1`, apiKey: API_KEY });
+    const unknownApp = await noAppId.listExperiences({ companyId: COMPANY, ownAppOnly: true });
+    assert.ok(!unknownApp.ok && unknownApp.status === 0, "ownAppOnly without an app id is refused");
+    assert.equal(
+      (await h.calls("?path=/api/v1/experiences")).filter((c) => c.query.app_id === APP_ID).length,
+      2,
+    );
   });
 });
 

@@ -23,11 +23,11 @@ export const DEV_ADMIN_USER = "user_dev_admin";
 
 /** The sandbox experiences a new company gets (ids derived from the company's, so a second login
  * replaces them instead of adding more). */
-export function devExperiences(companyId: string) {
+export function devExperiences(companyId: string, appId: string) {
   const tag = companyId.slice("biz_".length, "biz_".length + 50);
   return [
-    { id: `exp_chat_${tag}`, company_id: companyId, name: "Members chat", order: "1" },
-    { id: `exp_course_${tag}`, company_id: companyId, name: "Trading course", order: "2" },
+    { id: `exp_chat_${tag}`, company_id: companyId, app_id: appId, name: "Members chat", order: "1" },
+    { id: `exp_course_${tag}`, company_id: companyId, app_id: appId, name: "Trading course", order: "2" },
   ];
 }
 
@@ -108,7 +108,7 @@ export function devLoginRoutes(sql: Sql, whop: { whopApiBaseUrl: string; appId: 
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         access: [{ user_id: DEV_ADMIN_USER, resource_id: companyId, access_level: "admin" }],
-        experiences: form.new_company ? devExperiences(companyId) : [],
+        experiences: form.new_company ? devExperiences(companyId, whop.appId) : [],
       }),
     }).catch(() => null);
     const minted = await fetch(`${sandboxUrl}/_sandbox/user-token`, {

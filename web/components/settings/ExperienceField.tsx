@@ -21,7 +21,7 @@ export function ExperienceField(
       <>
         <p class="notice warning" role="status" data-testid="experience-list-unavailable">
           {choices.ok
-            ? "Whop lists no experiences for your company yet. Add one on Whop, or paste its link here."
+            ? "Churn Saver has no experience in your company on Whop yet. Add Churn Saver to one of your products on Whop, or paste the experience's link here."
             : "Whop's list of your experiences could not be loaded just now. Paste the experience's link, or reload the page to try again."}
         </p>
         <Field name="experience_id" label="Experience link or id (for push)" errors={errors} hint={LINK_HINT}>
@@ -37,6 +37,7 @@ export function ExperienceField(
     );
   }
   const listed = choices.experiences.some((experience) => experience.id === current);
+  const names = choices.experiences.map((experience) => experience.name);
   return (
     <div class="field-row">
       <Field
@@ -44,16 +45,16 @@ export function ExperienceField(
         label="Experience (for push)"
         errors={errors}
         hint={choices.truncated
-          ? "Your experiences on Whop (the first 200). Not in the list? Paste its link instead."
-          : "Your experiences on Whop. Members get pushes from the one you choose."}
+          ? "Churn Saver's experiences in your company on Whop (the first 200). Not in the list? Paste its link."
+          : "Churn Saver's experiences in your company on Whop. Members get pushes from the one you choose."}
       >
         <select {...controlProps("experience_id", errors, true)}>
           <option value="" selected={current === ""}>Choose an experience</option>
           {choices.experiences.map((experience) => (
             <option key={experience.id} value={experience.id} selected={experience.id === current}>
-              {experience.appName && experience.appName !== experience.name
-                ? `${experience.name} (${experience.appName})`
-                : experience.name}
+              {names.indexOf(experience.name) === names.lastIndexOf(experience.name)
+                ? experience.name
+                : `${experience.name} (${experience.id})`}
             </option>
           ))}
           {current !== "" && !listed && (

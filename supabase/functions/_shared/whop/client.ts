@@ -283,15 +283,19 @@ export function createWhopClient(options: WhopClientOptions) {
    * A page of the company's experiences (the places of its products' members on Whop, which push
    * notifications come from): `GET /experiences?company_id=…&first=N`, as @whop/sdk 0.0.42's
    * experiences.list and https://docs.whop.com/api-reference/experiences/list-experiences describe it.
+   * `ownAppOnly` adds `app_id` = our app: "to send experience notifications, the experience must
+   * belong to your app" (https://docs.whop.com/developer/guides/notifications).
    */
   async function listExperiences(
-    input: { companyId: string; first?: number; after?: string },
+    input: { companyId: string; ownAppOnly?: boolean; first?: number; after?: string },
   ): Promise<ExperienceListOutcome> {
     const first = input.first ?? EXPERIENCE_PAGE_SIZE;
     const invalid = checkId("companyId", input.companyId) ??
+      (input.ownAppOnly && !options.appId ? invalidInput("ownAppOnly needs the client's appId") : null) ??
       (Number.isInteger(first) && first >= 1 && first <= 100 ? null : invalidInput("first must be 1..100"));
     if (invalid) return invalid;
     const query = new URLSearchParams({ company_id: input.companyId, first: String(first) });
+    if (input.ownAppOnly) query.set("app_id", options.appId!);
     if (input.after !== undefined) query.set("after", input.after);
     const outcome = await call({ method: "GET", path: `/experiences?${query}` }, experienceListAnswer);
     if (!outcome.ok) return outcome;
