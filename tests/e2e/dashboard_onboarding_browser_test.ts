@@ -62,6 +62,15 @@ Deno.test({
         assert.equal(await checklist.getAttribute("data-setup-left"), "3");
         assert.match(await checklist.innerText(), /0 of 3 done/);
         await screenshot(page, "onboarding-01-overview-checklist");
+        // At 400 px (Whop's mobile panel) the checklist fits the screen.
+        await page.setViewportSize({ width: 400, height: 900 });
+        const box = await checklist.boundingBox();
+        assert.ok(
+          box && box.x >= 0 && box.x + box.width <= 400,
+          `checklist within 400 px: ${JSON.stringify(box)}`,
+        );
+        await screenshot(page, "onboarding-01-overview-checklist-400");
+        await page.setViewportSize({ width: 1280, height: 900 });
 
         await Promise.all([page.waitForNavigation(), checklist.getByText("Open settings").click()]);
         assert.ok(await page.getByTestId("setup-checklist").isVisible(), "the checklist heads settings too");
