@@ -10,7 +10,7 @@ import { createWhopClient } from "../supabase/functions/_shared/whop/client.ts";
 import { handleErrorWithPages, notFoundWithPages } from "./lib/error_page.tsx";
 import { readAllowedOrigins } from "./lib/cross_site.ts";
 import { ExportSlots, readExportTimeouts } from "./lib/export_limits.ts";
-import { isCompanyInstalled } from "./lib/tenant.ts";
+import { installCompany, isCompanyInstalled } from "./lib/tenant.ts";
 import { createWhopAuth } from "./lib/whop_auth.ts";
 import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { securityHeaders } from "./lib/security_headers.ts";
@@ -70,6 +70,7 @@ export async function createApp(env: EnvReader = Deno.env) {
     appId: config.WHOP_APP_ID,
     whop,
     companyInstalled: (companyId) => isCompanyInstalled(sql, companyId),
+    installCompany: (companyId) => installCompany(sql, companyId),
   });
   const exportSlots = new ExportSlots({
     total: EXPORT_SLOTS,

@@ -98,8 +98,9 @@ export function experienceFromFixture(f: Loose): WhopExperience {
     experienceId: str(f.id),
     companyId: str(f.company_id) ?? nested(f.company, "id"),
     name: str(f.name),
+    appId: str(f.app_id),
   });
-  return overlay(base, f, ["company_id"]);
+  return overlay(base, f, ["company_id", "app_id"]);
 }
 
 /** Adds or replaces (by id) everything in `input`; returns the stored objects. */

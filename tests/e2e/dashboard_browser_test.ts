@@ -106,6 +106,8 @@ Deno.test({
           'textarea[name="templates.dm.0.content"]',
           "Hello from the E2E test, {first_name}: {recovery_link}",
         );
+        // Its settings row was made by hand, so the free days were never chosen: the form asks.
+        await page.check('input[name="incentive_choice"][value="free_days"]');
         await Promise.all([page.waitForNavigation(), page.click("text=Save settings")]);
         await screenshot(page, "05-settings");
         await deliver([

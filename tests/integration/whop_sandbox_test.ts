@@ -6,6 +6,7 @@ import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from "jose"
 import { createSandbox, type Sandbox, type SandboxOptions } from "../../whop-sandbox/app.ts";
 import { legacyEvent, membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
 import type { CallRecord } from "../../whop-sandbox/call_log.ts";
+import { createWhopClient } from "../../supabase/functions/_shared/whop/client.ts";
 import {
   signLegacyWebhook,
   signStandardWebhook,
@@ -424,6 +425,102 @@ Deno.test("experiences: fixtures are retrievable and accept messages as a channe
     await expectApiError(h.whop.experiences.retrieve("exp_unknown0000001"), 404);
     const msg = await h.whop.messages.create({ channel_id: "exp_churnsaver001", content: "hello" });
     assert.equal(msg.content, "hello");
+  });
+});
+
+Deno.test("experiences: GET /experiences lists a company's own in Whop's order, paged like the SDK reads it", async () => {
+  await withSandbox(async (h) => {
+    const mine = Array.from({ length: 5 }, (_, i) => ({
+      id: `exp_listed00000${i}`,
+      company_id: COMPANY,
+      name: `Space ${i}`,
+      order: String(5 - i),
+    }));
+    await h.control("POST", "/fixtures", {
+      experiences: [...mine, { id: "exp_otherco000001", company_id: "biz_someoneelse01", name: "Not mine" }],
+    });
+    // The official client pages through with `after` until Whop gives no end_cursor.
+    const seen: string[] = [];
+    for await (const item of h.whop.experiences.list({ company_id: COMPANY, first: 2 })) {
+      assert.equal(item.company.id, COMPANY);
+      assert.equal(typeof item.name, "string");
+      assert.equal(typeof item.app.name, "string");
+      assert.ok(!("products" in item), "the list item has no products, as ExperienceListResponse");
+      seen.push(item.id);
+    }
+    assert.deepEqual(seen, mine.map((e) => e.id).reverse(), "by `order`, ascending");
+    const page = await h.call("GET", `/api/v1/experiences?company_id=${COMPANY}&first=3`);
+    assert.equal(page.status, 200);
+    assert.equal(page.json.data.length, 3);
+    assert.equal(typeof page.json.page_info.end_cursor, "string");
+    const last = await h.call(
+      "GET",
+      `/api/v1/experiences?company_id=${COMPANY}&first=3&after=${
+        encodeURIComponent(page.json.page_info.end_cursor)
+      }`,
+    );
+    assert.equal(last.json.data.length, 2);
+    assert.deepEqual(last.json.page_info, {}, "no end_cursor on the last page");
+    await h.control("POST", "/fixtures", {
+      experiences: [{ id: "exp_ourapp0000001", company_id: COMPANY, app_id: APP_ID, name: "Ours" }],
+    });
+    const ours = await h.call("GET", `/api/v1/experiences?company_id=${COMPANY}&app_id=${APP_ID}`);
+    assert.deepEqual(
+      ours.json.data.map((e: { id: string }) => e.id),
+      ["exp_ourapp0000001"],
+      "app_id filters",
+    );
+    const none = await h.call("GET", "/api/v1/experiences?company_id=biz_nobody000001");
+    assert.deepEqual(none.json, { data: [], page_info: {} });
+    const missing = await h.call("GET", "/api/v1/experiences");
+    assert.equal(missing.status, 422);
+    assert.equal(missing.json.error.code, "invalid_params");
+    assert.equal(
+      (await h.call("GET", `/api/v1/experiences?company_id=${COMPANY}`, { auth: null })).status,
+      401,
+    );
+    assert.ok((await h.calls("?path=/api/v1/experiences")).length >= 4, "list calls are in the call log");
+  });
+});
+
+Deno.test("experiences: the app's Whop client reads the list and follows its pages", async () => {
+  await withSandbox(async (h) => {
+    await h.control("POST", "/fixtures", {
+      experiences: [
+        ...Array.from(
+          { length: 3 },
+          (_, i) => ({ id: `exp_client00000${i}`, company_id: COMPANY, app_id: APP_ID }),
+        ),
+        { id: "exp_otherapp00001", company_id: COMPANY, app_id: "app_someotherapp1" },
+      ],
+    });
+    const client = createWhopClient({ baseUrl: `${h.url}/api/v1`, apiKey: API_KEY, appId: APP_ID });
+    const all = await client.listExperiences({ companyId: COMPANY });
+    assert.ok(all.ok);
+    assert.equal(all.experiences.length, 4, "every app's without ownAppOnly");
+    const first = await client.listExperiences({ companyId: COMPANY, ownAppOnly: true, first: 2 });
+    assert.ok(first.ok);
+    assert.equal(first.experiences.length, 2);
+    assert.ok(first.nextCursor);
+    const second = await client.listExperiences({
+      companyId: COMPANY,
+      ownAppOnly: true,
+      first: 2,
+      after: first.nextCursor,
+    });
+    assert.ok(second.ok);
+    assert.deepEqual(second.experiences.map((e) => e.id), ["exp_client000002"]);
+    assert.equal(second.nextCursor, null);
+    assert.equal(second.experiences[0].app?.name, "Churn Saver");
+    const refused = await client.listExperiences({ companyId: "" });
+    assert.ok(!refused.ok && refused.kind === "permanent" && refused.status === 0);
+    const noAppId = createWhopClient({ baseUrl: `${h.url}/api/v1`, apiKey: API_KEY });
+    const unknownApp = await noAppId.listExperiences({ companyId: COMPANY, ownAppOnly: true });
+    assert.ok(!unknownApp.ok && unknownApp.status === 0, "ownAppOnly without an app id is refused");
+    assert.equal(
+      (await h.calls("?path=/api/v1/experiences")).filter((c) => c.query.app_id === APP_ID).length,
+      2,
+    );
   });
 });
 

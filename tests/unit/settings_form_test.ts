@@ -32,6 +32,7 @@ Deno.test("lengthening the schedule in the same save keeps every step on the def
     push_enabled: "on",
     dm_enabled: "on",
     experience_id: "",
+    incentive_choice: "free_days",
     incentive_free_days: "3",
     attribution_window_days: three.attribution_window_days,
   };

@@ -146,7 +146,9 @@ function readInputs(form: HTMLFormElement, step: number, fallback: PreviewInputs
     const field = form.elements.namedItem(name);
     return field instanceof HTMLInputElement ? field.checked : otherwise;
   };
-  const days = value("incentive_free_days", String(fallback.freeDays)).trim();
+  const choice = form.elements.namedItem("incentive_choice");
+  const noFreeDays = choice instanceof RadioNodeList && choice.value === "none";
+  const days = noFreeDays ? "0" : value("incentive_free_days", String(fallback.freeDays)).trim();
   return {
     pushTitle: value(`templates.push.${step}.title`, fallback.pushTitle),
     pushContent: value(`templates.push.${step}.content`, fallback.pushContent),

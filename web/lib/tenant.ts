@@ -16,7 +16,8 @@ export function withTenant<T>(sql: Sql, viewer: Viewer, fn: (tx: TenantSql) => P
 }
 
 /**
- * Whether Churn Saver knows the company (a row in public.companies, made by its first webhook). Asked
+ * Whether Churn Saver knows the company (a row in public.companies, made by its first webhook or its
+ * first dashboard visit by an admin). Asked
  * before the viewer is known, so through a security definer function that answers only this.
  */
 export async function isCompanyInstalled(sql: Sql, companyId: string): Promise<boolean> {
@@ -24,4 +25,13 @@ export async function isCompanyInstalled(sql: Sql, companyId: string): Promise<b
     { installed: boolean }[]
   >`select private.company_installed(${companyId}) as installed`;
   return row.installed;
+}
+
+/**
+ * Makes the company's rows (public.companies and its default settings) if they do not exist yet. Only
+ * for a company whose admin Whop has just confirmed (whop_auth.ts); through a security definer
+ * function, since the tenant role may not insert companies.
+ */
+export async function installCompany(sql: Sql, companyId: string): Promise<void> {
+  await sql`select private.install_company(${companyId})`;
 }

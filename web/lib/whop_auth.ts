@@ -5,11 +5,16 @@
 //
 // Whop allows 600 access checks a minute for our whole app (WHOP.md section 2), so no user may spend
 // them for everyone else (issue 11 item 5). A request costs a Whop call only when all of these hold:
-// the company is installed (has a row in public.companies; else 404 without asking Whop), no answer
-// for this user and company is cached (grants and denials both are, in bounded caches of their own,
-// so a flood of denials cannot push out the grants of real admins), no identical check is already in
-// flight (it is shared), and the user still has access checks left (a token bucket per user; else
-// 429). All of it is in-process: the dashboard is one process.
+// no answer for this user and company is cached (grants and denials both are, in bounded caches of
+// their own, so a flood of denials cannot push out the grants of real admins), no identical check is
+// already in flight (it is shared), and the user still has access checks left (a token bucket per
+// user; else 429). All of it is in-process: the dashboard is one process.
+//
+// A company is installed when it has a row in public.companies. Its first webhook makes that row,
+// and so does its first dashboard visit by an admin (issue 13, onboarding): Whop is asked about a
+// company that is not installed yet, and a "yes, admin" installs it (options.installCompany). Such
+// first-visit checks also spend from one bucket shared by the whole app, so many users probing ids
+// of companies that never installed Churn Saver stay a small, bounded share of Whop's quota.
 import { createRemoteJWKSet } from "jose";
 import { forbidden, HttpError, unauthorized } from "../../supabase/functions/_shared/http.ts";
 import type { WhopClient } from "../../supabase/functions/_shared/whop/client.ts";
@@ -30,6 +35,9 @@ export interface AccessCheckLimits {
   denialSeconds: number;
   /** How long an installed company is remembered (companies are not uninstalled by us). */
   installedSeconds: number;
+  /** Access checks about companies not installed yet, for the whole app: at once, and the refill. */
+  firstVisitChecksBurst: number;
+  firstVisitRefillSeconds: number;
   /** Entries per cache (grants, denials, installed companies, users' buckets). */
   maxEntries: number;
   /** Access checks a user may cause at once, and how often one more becomes available. */
@@ -42,6 +50,9 @@ export const DEFAULT_ACCESS_CHECK_LIMITS: AccessCheckLimits = {
   grantSeconds: 60,
   denialSeconds: 30,
   installedSeconds: 300,
+  // 20 a minute at most: a thirtieth of Whop's 600, more first visits than a launch day brings.
+  firstVisitChecksBurst: 10,
+  firstVisitRefillSeconds: 3,
   maxEntries: 10_000,
   checksPerUserBurst: 5,
   checkRefillSeconds: 10,
@@ -53,13 +64,13 @@ export interface WhopAuthOptions {
   whop: WhopClient;
   /** Whether Churn Saver knows the company (tenant.ts `isCompanyInstalled`). */
   companyInstalled: (companyId: string) => Promise<boolean>;
+  /** Makes the company's rows (tenant.ts `installCompany`); called once Whop said the user is its admin. */
+  installCompany: (companyId: string) => Promise<void>;
   limits?: Partial<AccessCheckLimits>;
   now?: Clock;
 }
 
-export const NOT_INSTALLED_MESSAGE =
-  "Churn Saver has no data for this company: it is not installed there, or Whop has not sent it anything yet. " +
-  "Install Churn Saver from the Whop App Store, then open it again from your Whop dashboard.";
+const FIRST_VISIT_BUCKET = "first-visit";
 
 export function createWhopAuth(options: WhopAuthOptions) {
   const limits = { ...DEFAULT_ACCESS_CHECK_LIMITS, ...options.limits };
@@ -76,6 +87,11 @@ export function createWhopAuth(options: WhopAuthOptions) {
     refillMs: limits.checkRefillSeconds * 1000,
     maxEntries: limits.maxEntries,
   }, now);
+  const firstVisits = new TokenBuckets({
+    burst: limits.firstVisitChecksBurst,
+    refillMs: limits.firstVisitRefillSeconds * 1000,
+    maxEntries: 1,
+  }, now);
   const inFlight = new Map<string, Promise<boolean>>();
 
   async function verifyToken(token: string): Promise<string> {
@@ -88,26 +104,29 @@ export function createWhopAuth(options: WhopAuthOptions) {
     }
   }
 
-  async function requireInstalled(companyId: string): Promise<void> {
-    if (installed.get(companyId)) return;
-    // Not-installed is not cached: the first webhook installs a company, and the lookup is one
-    // primary-key read.
-    if (!(await options.companyInstalled(companyId))) {
-      throw new HttpError(404, "not_installed", NOT_INSTALLED_MESSAGE);
-    }
-    installed.set(companyId, true);
+  async function isInstalled(companyId: string): Promise<boolean> {
+    if (installed.get(companyId)) return true;
+    // Not-installed is not cached: a webhook or an admin's visit installs a company at any time, and
+    // the lookup is one primary-key read.
+    const known = await options.companyInstalled(companyId);
+    if (known) installed.set(companyId, true);
+    return known;
+  }
+
+  function tooMany(waitMs: number, message: string): HttpError {
+    const seconds = Math.ceil(waitMs / 1000);
+    return new HttpError(429, "too_many_requests", `${message} Try again in ${seconds} seconds.`, {
+      "retry-after": String(seconds),
+    });
   }
 
   async function askWhop(userId: string, companyId: string, key: string): Promise<boolean> {
     const waitMs = checksLeft.take(userId);
-    if (waitMs !== null) {
-      const seconds = Math.ceil(waitMs / 1000);
-      throw new HttpError(
-        429,
-        "too_many_requests",
-        `Too many companies checked for your Whop account just now. Try again in ${seconds} seconds.`,
-        { "retry-after": String(seconds) },
-      );
+    if (waitMs !== null) throw tooMany(waitMs, "Too many companies checked for your Whop account just now.");
+    const firstVisit = !(await isInstalled(companyId));
+    if (firstVisit) {
+      const sharedWaitMs = firstVisits.take(FIRST_VISIT_BUCKET);
+      if (sharedWaitMs !== null) throw tooMany(sharedWaitMs, "Many new companies are being set up just now.");
     }
     const outcome = await options.whop.checkAccess(userId, companyId);
     if (!outcome.ok) {
@@ -124,6 +143,10 @@ export function createWhopAuth(options: WhopAuthOptions) {
       );
     }
     const admin = (outcome.body as { access_level?: unknown }).access_level === "admin";
+    if (admin && firstVisit) {
+      await options.installCompany(companyId);
+      installed.set(companyId, true);
+    }
     (admin ? grants : denials).set(key, true);
     return admin;
   }
@@ -132,7 +155,6 @@ export function createWhopAuth(options: WhopAuthOptions) {
     const key = `${userId}\u0000${companyId}`;
     if (grants.get(key)) return true;
     if (denials.get(key)) return false;
-    await requireInstalled(companyId);
     let check = inFlight.get(key);
     if (!check) {
       check = askWhop(userId, companyId, key).finally(() => inFlight.delete(key));
@@ -147,7 +169,7 @@ export function createWhopAuth(options: WhopAuthOptions) {
       if (!token) throw unauthorized("Open this from Whop: the request carries no Whop session.");
       return await verifyToken(token);
     },
-    /** The verified viewer of `companyId`, or a 401/403/404/429/503 HttpError. */
+    /** The verified viewer of `companyId` (installed by this visit if need be), or a 401/403/429/503 HttpError. */
     async authenticate(token: string | undefined, companyId: string): Promise<Viewer> {
       if (!token) {
         throw unauthorized("Open Churn Saver from your Whop dashboard: the request carries no Whop session.");

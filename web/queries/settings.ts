@@ -49,7 +49,39 @@ export const DEFAULT_SETTINGS: CompanySettings = {
 
 export const SETTINGS_AUDIT_ACTION = "settings.update";
 
-/** The company's settings, or null when it has no settings row yet (no event has arrived). */
+/**
+ * Where the company's set-up stands (the checklist): the experience pushes come from (not needed
+ * while push is off), and whether the creator has chosen the time zone and the incentive, which
+ * saving the settings form records (20261208020100_setup_choices.sql).
+ */
+export interface SetupState {
+  experienceChosen: boolean;
+  pushEnabled: boolean;
+  timeZoneChosen: boolean;
+  incentiveChosen: boolean;
+  done: boolean;
+}
+
+export async function loadSetupState(tx: TenantSql, companyId: string): Promise<SetupState> {
+  const [row] = await tx<
+    { experience_id: string | null; push_enabled: boolean; time_zone: boolean; incentive: boolean }[]
+  >`
+    select experience_id, push_enabled, time_zone_chosen_at is not null as time_zone,
+           incentive_chosen_at is not null as incentive
+    from public.company_settings where company_id = ${companyId}`;
+  const state = {
+    experienceChosen: row?.experience_id != null,
+    pushEnabled: row?.push_enabled ?? true,
+    timeZoneChosen: row?.time_zone ?? false,
+    incentiveChosen: row?.incentive ?? false,
+  };
+  return {
+    ...state,
+    done: (state.experienceChosen || !state.pushEnabled) && state.timeZoneChosen && state.incentiveChosen,
+  };
+}
+
+/** The company's settings, or null when it has no settings row (its company row came without one). */
 export async function loadSettings(tx: TenantSql, companyId: string, forUpdate = false) {
   const rows = forUpdate
     ? await tx<CompanySettings[]>`
@@ -93,7 +125,8 @@ export type SaveOutcome = "saved" | "unchanged" | "no_settings";
 /**
  * Saves `next` when it differs from what is stored, and appends an audit_log row with the changed
  * fields only (before and after). The row is locked while comparing, so two saves cannot audit the
- * same "before".
+ * same "before". A save is also the creator's choice of the time zone and the incentive the form
+ * shows: the first one records when they were chosen, even when no value changed ("saved" then).
  */
 export async function saveSettings(
   tx: TenantSql,
@@ -102,8 +135,13 @@ export async function saveSettings(
 ): Promise<SaveOutcome> {
   const current = await loadSettings(tx, viewer.companyId, true);
   if (!current) return "no_settings";
+  const firstChoice = await tx`
+    update public.company_settings set
+      time_zone_chosen_at = coalesce(time_zone_chosen_at, now()),
+      incentive_chosen_at = coalesce(incentive_chosen_at, now())
+    where company_id = ${viewer.companyId} and (time_zone_chosen_at is null or incentive_chosen_at is null)`;
   const change = changedFields(current, next);
-  if (!change) return "unchanged";
+  if (!change) return firstChoice.count > 0 ? "saved" : "unchanged";
   await tx`
     update public.company_settings set
       nudge_offsets_days = ${`{${next.nudge_offsets_days.join(",")}}`}::smallint[],

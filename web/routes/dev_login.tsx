@@ -2,6 +2,9 @@
 // proxy is not in front of the local dashboard, so this stands in for it: it makes a local user an
 // admin of the chosen company in the Whop sandbox, gets a real (sandbox-signed) user token, and
 // keeps it in a cookie that only the local dashboard reads. The token is verified like any other.
+// Any company id can be opened, also one Churn Saver has never heard of: the dashboard installs a
+// company on its admin's first visit, so this is how a brand-new creator's set-up is tried locally.
+// A new company also gets two sandbox experiences, so the settings page has some to choose from.
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import type { Sql } from "../../supabase/functions/_shared/db.ts";
@@ -17,6 +20,20 @@ interface CompanyRow {
 }
 
 export const DEV_ADMIN_USER = "user_dev_admin";
+
+/** The sandbox experiences a new company gets (ids derived from the company's, so a second login
+ * replaces them instead of adding more). */
+export function devExperiences(companyId: string, appId: string) {
+  const tag = companyId.slice("biz_".length, "biz_".length + 50);
+  return [
+    { id: `exp_chat_${tag}`, company_id: companyId, app_id: appId, name: "Members chat", order: "1" },
+    { id: `exp_course_${tag}`, company_id: companyId, app_id: appId, name: "Trading course", order: "2" },
+  ];
+}
+
+function suggestedCompanyId(): string {
+  return `biz_new${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+}
 
 export function devLoginRoutes(sql: Sql, whop: { whopApiBaseUrl: string; appId: string }) {
   const routes = new Hono();
@@ -39,6 +56,26 @@ export function devLoginRoutes(sql: Sql, whop: { whopApiBaseUrl: string; appId: 
         <p class="muted">
           Development only (<code>APP_ENV=local</code>). Open a company's dashboard as a local admin.
         </p>
+        <section class="card" data-testid="new-company">
+          <h2>A new company</h2>
+          <p class="muted">
+            Opens the dashboard of a company with no data yet, as a creator who has just installed Churn
+            Saver: its first visit sets it up.
+          </p>
+          <form method="post" action="/dev/login" class="inline-form">
+            <input type="hidden" name="new_company" value="1" />
+            <label for="new-company-id">Company id</label>{" "}
+            <input
+              id="new-company-id"
+              type="text"
+              name="company_id"
+              value={suggestedCompanyId()}
+              spellcheck={false}
+              required
+            />{" "}
+            <button type="submit" class="button primary">Open new company</button>
+          </form>
+        </section>
         {companies.length === 0
           ? (
             <p class="card">
@@ -62,7 +99,7 @@ export function devLoginRoutes(sql: Sql, whop: { whopApiBaseUrl: string; appId: 
 
   routes.post("/dev/login", async (c) => {
     const form = await c.req.parseBody();
-    const companyId = String(form.company_id ?? "");
+    const companyId = String(form.company_id ?? "").trim();
     if (!COMPANY_ID_PATTERN.test(companyId)) {
       throw badRequest("company_id must be a Whop company id (biz_...).");
     }
@@ -71,6 +108,7 @@ export function devLoginRoutes(sql: Sql, whop: { whopApiBaseUrl: string; appId: 
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         access: [{ user_id: DEV_ADMIN_USER, resource_id: companyId, access_level: "admin" }],
+        experiences: form.new_company ? devExperiences(companyId, whop.appId) : [],
       }),
     }).catch(() => null);
     const minted = await fetch(`${sandboxUrl}/_sandbox/user-token`, {

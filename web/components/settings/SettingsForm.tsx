@@ -2,6 +2,8 @@
 // their live previews. A plain HTML form (works without JavaScript); errors sit next to their fields
 // and are listed at the top with links to them.
 import { TEMPLATE_VARIABLES } from "../../../supabase/functions/_shared/messages/templates.ts";
+import type { ExperienceChoices } from "../../queries/whop_experiences.ts";
+import { ExperienceField } from "./ExperienceField.tsx";
 import { Checkbox, controlProps, Field, FieldError, fieldId } from "./Field.tsx";
 import {
   type FieldErrors,
@@ -9,7 +11,9 @@ import {
   TEMPLATE_FIELD_PREFIX,
   TIME_ZONES,
 } from "./form_model.ts";
+import { IncentiveField } from "./IncentiveField.tsx";
 import { type PreviewContext, TemplateStep } from "./TemplateStep.tsx";
+import { BrowserTimeZoneDefault } from "./TimeZoneDefault.tsx";
 
 export const SETTINGS_FORM_ID = "settings-form";
 
@@ -29,16 +33,22 @@ const FIELD_LABELS: Record<string, string> = {
   send_hour: "Send hour",
   time_zone: "Time zone",
   channels: "Channels",
-  experience_id: "Experience id",
+  experience_id: "Experience",
+  experience_link: "Experience link",
+  incentive_choice: "Free days offered",
   incentive_free_days: "Free days",
   attribution_window_days: "Attribution window",
 };
 
 export function SettingsForm(
-  { action, values, errors, offsets, stepCount, preview }: {
+  { action, values, errors, offsets, stepCount, preview, experiences, timeZoneFromBrowser }: {
     action: string;
     values: SettingsFormValues;
     errors: FieldErrors;
+    /** The company's experiences on Whop, to choose from by name. */
+    experiences: ExperienceChoices;
+    /** No time zone chosen yet: the browser's becomes the select's default (TimeZoneDefault.tsx). */
+    timeZoneFromBrowser: boolean;
     /** The saved schedule, to name each template step's day. */
     offsets: number[];
     stepCount: number;
@@ -68,7 +78,7 @@ export function SettingsForm(
             name="nudge_offsets_days"
             label="Nudge days"
             errors={errors}
-            hint="Days after the case opens, in order, e.g. 0, 2, 4 (0 to 30, at most 10)."
+            hint="Days after the case opens, e.g. 0, 2, 4 (0 to 30, at most 10), put in order for you."
           >
             <input
               type="text"
@@ -94,9 +104,14 @@ export function SettingsForm(
             name="time_zone"
             label="Time zone"
             errors={errors}
-            hint="The send hour is in this time zone."
+            hint={timeZoneFromBrowser
+              ? <span data-browser-time-zone-hint>The send hour is in this time zone.</span>
+              : "The send hour is in this time zone."}
           >
-            <select {...controlProps("time_zone", errors, true)}>
+            <select
+              {...controlProps("time_zone", errors, true)}
+              data-browser-default={timeZoneFromBrowser ? "" : undefined}
+            >
               {!TIME_ZONES.includes(values.time_zone) && (
                 <option value="" selected>
                   Choose a time zone
@@ -106,6 +121,7 @@ export function SettingsForm(
                 <option key={zone} value={zone} selected={values.time_zone === zone}>{zone}</option>
               ))}
             </select>
+            {timeZoneFromBrowser && <BrowserTimeZoneDefault selectId={fieldId("time_zone")} />}
           </Field>
         </div>
       </section>
@@ -133,44 +149,20 @@ export function SettingsForm(
           />
           <FieldError name="channels" errors={errors} />
         </fieldset>
-        {values.push_enabled && values.experience_id.trim() === "" && (
-          <p class="notice warning" role="status">
-            Push is on but there is no experience id: Whop only delivers member pushes through an experience,
-            so push nudges are skipped until you add one.
-          </p>
-        )}
-        <Field
-          name="experience_id"
-          label="Experience id (for push)"
-          errors={errors}
-          hint="The experience your members' pushes come from, like exp_XXXXXXXX. Find it in the experience's URL on Whop."
-        >
-          <input
-            type="text"
-            autoComplete="off"
-            spellcheck={false}
-            value={text("experience_id")}
-            {...controlProps("experience_id", errors, true)}
-          />
-        </Field>
+        {values.push_enabled && values.experience_id.trim() === "" && values.experience_link.trim() === "" &&
+          (
+            <p class="notice warning" role="status">
+              Push is on but there is no experience id: Whop only delivers member pushes through an
+              experience, so push nudges are skipped until you choose one.
+            </p>
+          )}
+        <ExperienceField values={values} errors={errors} choices={experiences} />
       </section>
 
       <section class="card settings-section" aria-labelledby="incentive-heading">
         <h2 id="incentive-heading">Incentive and attribution</h2>
         <div class="field-row">
-          <Field
-            name="incentive_free_days"
-            label="Free days offered"
-            errors={errors}
-            hint="Granted once per case, right after the first nudge that reaches the member, which announces them; later nudges say they were added. A case keeps the number it opened with; 0 turns the offer off."
-          >
-            <input
-              type="text"
-              inputMode="numeric"
-              value={text("incentive_free_days")}
-              {...controlProps("incentive_free_days", errors, true)}
-            />
-          </Field>
+          <IncentiveField values={values} errors={errors} />
           <Field
             name="attribution_window_days"
             label="Attribution window (days)"

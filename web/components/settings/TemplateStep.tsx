@@ -33,7 +33,8 @@ export function TemplateStep(
   const pushContent = name(`push.${step}.content`);
   const dmContent = name(`dm.${step}.content`);
   const headingId = `step-${step}-heading`;
-  const freeDays = Number(values.incentive_free_days);
+  // "No free days" chosen: the days typed beside "Offer" are not offered.
+  const freeDays = values.incentive_choice === "none" ? 0 : Number(values.incentive_free_days);
   const previewProps: TemplatePreviewProps = {
     step,
     steps,

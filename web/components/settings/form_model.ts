@@ -1,6 +1,8 @@
 // The settings form as typed (strings and checkboxes) and its validation into CompanySettings.
 // Template fields are prefilled with the text in use (the company's or the default); only text that
 // differs from the default is saved as an override, so untouched steps keep following the defaults.
+// Creators are met halfway where the intent is clear: a pasted experience link is reduced to its id,
+// nudge days typed out of order are sorted. The incentive is an explicit choice (no free days, or N).
 import { z } from "zod";
 import {
   type Channel,
@@ -13,6 +15,11 @@ import type { CompanySettings } from "../../queries/settings.ts";
 
 export const MAX_STEPS = 10;
 export const EXPERIENCE_ID_PATTERN = /^exp_[A-Za-z0-9_-]{1,64}$/;
+/** An experience id as one segment of a link (https://whop.com/joined/x/exp_XXXX/app/, ?experience=exp_…). */
+const EXPERIENCE_ID_IN_LINK = /(?:^|[/?=&#])(exp_[A-Za-z0-9_-]{1,64})(?=$|[/?=&#])/g;
+
+/** The incentive radio: "none" = no free days, "free_days" = the number typed; "" = not chosen yet. */
+export type IncentiveChoice = "none" | "free_days" | "";
 
 export const TIME_ZONES: readonly string[] = (() => {
   const zones = new Set(Intl.supportedValuesOf("timeZone"));
@@ -51,6 +58,9 @@ export interface SettingsFormValues {
   push_enabled: boolean;
   dm_enabled: boolean;
   experience_id: string;
+  /** A pasted experience link or id; when given it wins over the experience chosen from the list. */
+  experience_link: string;
+  incentive_choice: IncentiveChoice;
   incentive_free_days: string;
   attribution_window_days: string;
   nudges_paused: boolean;
@@ -72,7 +82,14 @@ export function templateStepCount(settings: CompanySettings): number {
   return Math.min(Math.max(steps, 1), MAX_STEPS);
 }
 
-export function settingsToForm(settings: CompanySettings): SettingsFormValues {
+/**
+ * The form for saved settings. `incentiveChosen` false (set-up not done) leaves the incentive radio
+ * unchosen, so saving asks the creator to pick one instead of keeping the default silently.
+ */
+export function settingsToForm(
+  settings: CompanySettings,
+  { incentiveChosen = true }: { incentiveChosen?: boolean } = {},
+): SettingsFormValues {
   const templates: Record<string, string> = {};
   const steps = settings.nudge_offsets_days.length;
   for (let step = 0; step < templateStepCount(settings); step++) {
@@ -88,7 +105,9 @@ export function settingsToForm(settings: CompanySettings): SettingsFormValues {
     push_enabled: settings.push_enabled,
     dm_enabled: settings.dm_enabled,
     experience_id: settings.experience_id ?? "",
-    incentive_free_days: String(settings.incentive_free_days),
+    experience_link: "",
+    incentive_choice: incentiveChosen ? (settings.incentive_free_days > 0 ? "free_days" : "none") : "",
+    incentive_free_days: settings.incentive_free_days > 0 ? String(settings.incentive_free_days) : "",
     attribution_window_days: String(settings.attribution_window_days),
     nudges_paused: settings.nudges_paused,
     templates,
@@ -111,11 +130,29 @@ export function formValuesFromBody(body: Record<string, unknown>): SettingsFormV
     push_enabled: body.push_enabled !== undefined,
     dm_enabled: body.dm_enabled !== undefined,
     experience_id: text("experience_id"),
+    experience_link: text("experience_link"),
+    incentive_choice: incentiveChoiceOf(text("incentive_choice")),
     incentive_free_days: text("incentive_free_days"),
     attribution_window_days: text("attribution_window_days"),
     nudges_paused: body.nudges_paused !== undefined,
     templates,
   };
+}
+
+function incentiveChoiceOf(value: string): IncentiveChoice {
+  return value === "none" || value === "free_days" ? value : "";
+}
+
+/**
+ * The experience id in what the creator gave: the id itself, or a link with the id as one of its
+ * segments. "missing" when there is none, "ambiguous" when a link names two different experiences.
+ */
+export function experienceIdFrom(text: string): string | "missing" | "ambiguous" {
+  const trimmed = text.trim();
+  if (EXPERIENCE_ID_PATTERN.test(trimmed)) return trimmed;
+  const ids = new Set([...trimmed.matchAll(EXPERIENCE_ID_IN_LINK)].map((match) => match[1]));
+  if (ids.size === 1) return [...ids][0];
+  return ids.size === 0 ? "missing" : "ambiguous";
 }
 
 /** The overrides a form's template fields stand for: text that is neither empty nor the default. */
@@ -154,15 +191,40 @@ const offsetsSchema = z.string().transform((text, ctx) => {
     });
     return z.NEVER;
   }
-  return parts.map(Number);
+  const days = parts.map(Number);
+  const twice = days.find((day, i) => days.indexOf(day) !== i);
+  if (twice !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Day ${twice} is listed twice. List each day once, like 0, 2, 4.`,
+    });
+    return z.NEVER;
+  }
+  // In the order they go out, whatever order they were typed in.
+  return days.sort((a, b) => a - b);
 }).pipe(
   z.array(z.number().max(30, "Days go from 0 (when the case opens) to 30."))
-    .max(MAX_STEPS, `At most ${MAX_STEPS} nudges per case.`)
-    .refine(
-      (days) => days.every((day, i) => i === 0 || day > days[i - 1]),
-      "List each day once, in increasing order, like 0, 2, 4.",
-    ),
+    .max(MAX_STEPS, `At most ${MAX_STEPS} nudges per case.`),
 );
+
+const EXPERIENCE_HELP =
+  "Choose the experience from the list, or paste its link from Whop (it contains exp_…).";
+
+/** An experience link or id as typed (or chosen from the list), to its id; "" = none. */
+const experienceSchema = z.string().transform((text, ctx) => {
+  if (text.trim() === "") return "";
+  const id = experienceIdFrom(text);
+  if (id === "missing" || id === "ambiguous") {
+    ctx.addIssue({
+      code: "custom",
+      message: id === "ambiguous"
+        ? "This link names more than one experience. Open the experience on Whop and copy its own link."
+        : `No experience id (exp_…) in "${text.trim().slice(0, 40)}". ${EXPERIENCE_HELP}`,
+    });
+    return z.NEVER;
+  }
+  return id;
+});
 
 const templatesSchema = z.record(z.string(), z.unknown()).transform((raw, ctx) => {
   const parsed = parseTemplateOverrides(raw);
@@ -173,6 +235,27 @@ const templatesSchema = z.record(z.string(), z.unknown()).transform((raw, ctx) =
   return z.NEVER;
 });
 
+const FREE_DAYS_MESSAGE = "Enter a whole number of free days from 1 to 1095, or choose no free days.";
+
+/** The radio and the days typed beside it, to the free days a case offers (0 = none). */
+const incentiveSchema = z.object({ choice: z.string(), days: z.string() }).transform((incentive, ctx) => {
+  if (incentive.choice === "none") return 0;
+  if (incentive.choice !== "free_days") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["choice"],
+      message: "Choose whether members get free days: no free days, or a number of free days.",
+    });
+    return z.NEVER;
+  }
+  const days = incentive.days.trim();
+  if (!/^\d{1,6}$/.test(days) || Number(days) < 1 || Number(days) > 1095) {
+    ctx.addIssue({ code: "custom", path: ["days"], message: FREE_DAYS_MESSAGE });
+    return z.NEVER;
+  }
+  return Number(days);
+});
+
 const formSchema = z.object({
   nudge_offsets_days: offsetsSchema,
   send_hour: wholeNumber(0, 23, "Choose an hour from 0 to 23."),
@@ -181,11 +264,9 @@ const formSchema = z.object({
     (channels) => channels.push || channels.dm,
     "Keep at least one channel on. To stop nudging for now, use “Pause all nudges” instead.",
   ),
-  experience_id: z.string().trim().refine(
-    (id) => id === "" || EXPERIENCE_ID_PATTERN.test(id),
-    "An experience id looks like exp_XXXXXXXX (leave it empty if you have none).",
-  ),
-  incentive_free_days: wholeNumber(0, 1095, "Enter a whole number of days from 0 (no incentive) to 1095."),
+  experience_id: experienceSchema,
+  experience_link: experienceSchema,
+  incentive: incentiveSchema,
   attribution_window_days: wholeNumber(1, 90, "Enter a whole number of days from 1 to 90."),
   nudges_paused: z.boolean(),
   templates: templatesSchema,
@@ -199,6 +280,7 @@ export function parseSettingsForm(values: SettingsFormValues): ParsedSettingsFor
   const result = formSchema.safeParse({
     ...values,
     channels: { push: values.push_enabled, dm: values.dm_enabled },
+    incentive: { choice: values.incentive_choice, days: values.incentive_free_days },
     templates: overridesFromForm(values.templates),
   });
   if (!result.success) {
@@ -206,6 +288,8 @@ export function parseSettingsForm(values: SettingsFormValues): ParsedSettingsFor
     for (const issue of result.error.issues) {
       const name = issue.path[0] === "templates"
         ? issue.path.map(String).join(".")
+        : issue.path[0] === "incentive"
+        ? (issue.path[1] === "days" ? "incentive_free_days" : "incentive_choice")
         : String(issue.path[0] ?? "form");
       errors[name] ??= issue.message;
     }
@@ -220,8 +304,8 @@ export function parseSettingsForm(values: SettingsFormValues): ParsedSettingsFor
       time_zone: data.time_zone,
       push_enabled: data.channels.push,
       dm_enabled: data.channels.dm,
-      experience_id: data.experience_id === "" ? null : data.experience_id,
-      incentive_free_days: data.incentive_free_days,
+      experience_id: (data.experience_link || data.experience_id) || null,
+      incentive_free_days: data.incentive,
       attribution_window_days: data.attribution_window_days,
       nudges_paused: data.nudges_paused,
       templates: data.templates as TemplateOverrides,

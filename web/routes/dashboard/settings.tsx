@@ -1,6 +1,8 @@
 // Settings: GET shows the company's settings; POST validates them (errors next to each field, the
 // form keeps what was typed), saves through RLS as the viewer and audits the change, then redirects
 // back with a notice. POSTs from other sites are refused for the whole dashboard (index.ts).
+// Until the set-up is done the page starts with its checklist; the experience is chosen from the
+// company's experiences on Whop, fetched with the app's API key on each visit.
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HttpError } from "../../../supabase/functions/_shared/http.ts";
@@ -13,6 +15,7 @@ import {
   settingsToForm,
   templateStepCount,
 } from "../../components/settings/form_model.ts";
+import { SetupChecklist } from "../../components/onboarding/SetupChecklist.tsx";
 import { SettingsForm } from "../../components/settings/SettingsForm.tsx";
 import { PageHeader } from "../../components/ui.tsx";
 import { TEMPLATE_PREVIEW_ISLAND } from "../../islands/template_preview.tsx";
@@ -24,31 +27,37 @@ import {
   DEFAULT_SETTINGS,
   latestCurrency,
   loadSettings,
+  loadSetupState,
   type SaveOutcome,
   saveSettings,
+  type SetupState,
 } from "../../queries/settings.ts";
+import { type ExperienceChoices, loadExperienceChoices } from "../../queries/whop_experiences.ts";
+import type { Sql } from "../../../supabase/functions/_shared/db.ts";
+import type { Viewer } from "../../lib/whop_auth.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
 const MAX_FORM_BYTES = 256 * 1024;
 const SAVED_NOTICES: Record<string, string> = {
   saved: "Settings saved. The next nudge uses them.",
+  setup: "Set-up done. Churn Saver nudges at-risk members with these settings from now on.",
   unchanged: "Nothing to save: the settings were already like this.",
 };
 
 export function settingsRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
   app.get("/dashboard/:companyId/settings", async (c) => {
     const viewer = c.get("viewer");
-    const { settings, currency } = await withTenant(deps.sql, viewer, async (tx) => ({
-      settings: await loadSettings(tx, viewer.companyId),
-      currency: await latestCurrency(tx, viewer.companyId),
-    }));
-    const current = settings ?? DEFAULT_SETTINGS;
+    const [stored, experiences] = await Promise.all([
+      loadPage(deps.sql, viewer),
+      loadExperienceChoices(deps.whop, viewer.companyId),
+    ]);
+    const current = stored.settings ?? DEFAULT_SETTINGS;
     return renderSettings(c, {
-      values: settingsToForm(current),
+      ...stored,
+      values: settingsToForm(current, { incentiveChosen: stored.setup.incentiveChosen }),
       errors: {},
       saved: current,
-      exists: settings !== null,
-      currency,
+      experiences,
       notice: SAVED_NOTICES[c.req.query("notice") ?? ""],
     });
   });
@@ -79,27 +88,40 @@ export function settingsRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
         }
       }
       if (outcome === "saved" || outcome === "unchanged") {
-        return c.redirect(`/dashboard/${viewer.companyId}/settings?notice=${outcome}`, 303);
+        // "Set-up done" only for the save that completed it (the form's action says it was not done).
+        const completed = outcome === "saved" && c.req.query("setup") === "1" &&
+          (await withTenant(deps.sql, viewer, (tx) => loadSetupState(tx, viewer.companyId))).done;
+        const notice = completed ? "setup" : outcome;
+        return c.redirect(`/dashboard/${viewer.companyId}/settings?notice=${notice}`, 303);
       }
       if (outcome === "no_settings") {
-        errors = {
-          form: "Settings can be saved once Churn Saver has received a first event from this company.",
-        };
+        // A company row without its settings row: made by hand, never by ingest or a first visit.
+        log.warn("settings: the company has no settings row", { company_id: viewer.companyId });
+        errors = { form: "This company's settings could not be found. Reload the page and try again." };
       }
-      const { settings, currency } = await withTenant(deps.sql, viewer, async (tx) => ({
-        settings: await loadSettings(tx, viewer.companyId),
-        currency: await latestCurrency(tx, viewer.companyId),
-      }));
+      const [stored, experiences] = await Promise.all([
+        loadPage(deps.sql, viewer),
+        loadExperienceChoices(deps.whop, viewer.companyId),
+      ]);
       return renderSettings(c, {
+        ...stored,
         values,
         errors,
-        saved: settings ?? DEFAULT_SETTINGS,
-        exists: settings !== null,
-        currency,
+        saved: stored.settings ?? DEFAULT_SETTINGS,
+        experiences,
         status: 422,
       });
     },
   );
+}
+
+/** What the page shows besides the form: the saved settings, the sample currency, the set-up state. */
+function loadPage(sql: Sql, viewer: Viewer) {
+  return withTenant(sql, viewer, async (tx) => ({
+    settings: await loadSettings(tx, viewer.companyId),
+    currency: await latestCurrency(tx, viewer.companyId),
+    setup: await loadSetupState(tx, viewer.companyId),
+  }));
 }
 
 function renderSettings(
@@ -108,7 +130,8 @@ function renderSettings(
     values: SettingsFormValues;
     errors: FieldErrors;
     saved: CompanySettings;
-    exists: boolean;
+    setup: SetupState;
+    experiences: ExperienceChoices;
     currency: string;
     notice?: string;
     status?: 422;
@@ -122,7 +145,7 @@ function renderSettings(
     section: "settings",
     title: "Settings",
     status: page.status,
-    styles: ["/static/css/settings.css"],
+    styles: ["/static/css/settings.css", "/static/css/onboarding.css"],
     scripts: script ? [script] : [],
     body: (
       <>
@@ -133,19 +156,17 @@ function renderSettings(
         <div aria-live="polite">
           {page.notice && <p class="notice" role="status">{page.notice}</p>}
         </div>
-        {!page.exists && (
-          <p class="notice warning">
-            Churn Saver has not received an event from this company yet. These are the defaults; you can save
-            settings once the first webhook has arrived.
-          </p>
-        )}
+        <SetupChecklist state={page.setup} settingsHref="" />
         {page.saved.nudges_paused && !page.errors.nudges_paused && (
           <p class="notice warning">Nudges are paused: no nudge is sent until you turn the pause off.</p>
         )}
         <SettingsForm
-          action={`/dashboard/${viewer.companyId}/settings`}
+          // Tells the save whether it completes the set-up, for the notice after the redirect.
+          action={`/dashboard/${viewer.companyId}/settings${page.setup.done ? "" : "?setup=1"}`}
           values={page.values}
           errors={page.errors}
+          experiences={page.experiences}
+          timeZoneFromBrowser={!page.setup.timeZoneChosen && Object.keys(page.errors).length === 0}
           offsets={page.saved.nudge_offsets_days}
           stepCount={stepCount}
           preview={{

@@ -1,5 +1,5 @@
 // The Whop REST calls Churn Saver makes: nudges (push, DM), the free-days incentive, membership reads
-// and cancellation, and the dashboard's access check. Plain fetch, so the dispatcher sees every
+// and cancellation, the dashboard's access check and the company's experiences (settings). Plain fetch, so the dispatcher sees every
 // attempt's status and latency. Nothing here throws for HTTP or network problems: each call resolves
 // to a WhopCallOutcome. Mutations carry the caller's Idempotency-Key, but no Whop doc confirms that
 // Whop honours it (WHOP.md section 2): callers must not rely on it to avoid acting twice. Every call
@@ -57,6 +57,17 @@ export interface WhopListedMessage {
   created_at: string;
 }
 
+/** An experience as `GET /experiences` lists it (the fields callers read; the rest is kept). */
+export interface WhopListedExperience {
+  id: string;
+  name: string;
+  app: { id: string; name: string } | null;
+}
+
+export type ExperienceListOutcome =
+  | (WhopSuccess & { experiences: WhopListedExperience[]; nextCursor: string | null })
+  | WhopFailure;
+
 export type MessageListOutcome =
   | (WhopSuccess & { messages: WhopListedMessage[]; nextCursor: string | null })
   | WhopFailure;
@@ -85,6 +96,16 @@ const messageListAnswer = z.object({
   data: z.array(z.object({ id: z.string().min(1), content: z.string().nullable(), created_at: z.string() })),
   page_info: z.object({ end_cursor: z.string().nullish(), has_next_page: z.boolean().nullish() }).nullish(),
 });
+// @whop/sdk 0.0.42: experiences.list() is a CursorPage of ExperienceListResponse.
+const experienceListAnswer = z.object({
+  data: z.array(z.object({
+    id: z.string().min(1),
+    name: z.string(),
+    app: z.object({ id: z.string(), name: z.string() }).nullish(),
+  })),
+  page_info: z.object({ end_cursor: z.string().nullish(), has_next_page: z.boolean().nullish() }).nullish(),
+});
+export const EXPERIENCE_PAGE_SIZE = 50;
 /** Whop's page size limit is undocumented; 50 covers a member's DM channel with the app for months. */
 export const MESSAGE_PAGE_SIZE = 50;
 
@@ -258,6 +279,35 @@ export function createWhopClient(options: WhopClientOptions) {
     };
   }
 
+  /**
+   * A page of the company's experiences (the places of its products' members on Whop, which push
+   * notifications come from): `GET /experiences?company_id=…&first=N`, as @whop/sdk 0.0.42's
+   * experiences.list and https://docs.whop.com/api-reference/experiences/list-experiences describe it.
+   * `ownAppOnly` adds `app_id` = our app: "to send experience notifications, the experience must
+   * belong to your app" (https://docs.whop.com/developer/guides/notifications).
+   */
+  async function listExperiences(
+    input: { companyId: string; ownAppOnly?: boolean; first?: number; after?: string },
+  ): Promise<ExperienceListOutcome> {
+    const first = input.first ?? EXPERIENCE_PAGE_SIZE;
+    const invalid = checkId("companyId", input.companyId) ??
+      (input.ownAppOnly && !options.appId ? invalidInput("ownAppOnly needs the client's appId") : null) ??
+      (Number.isInteger(first) && first >= 1 && first <= 100 ? null : invalidInput("first must be 1..100"));
+    if (invalid) return invalid;
+    const query = new URLSearchParams({ company_id: input.companyId, first: String(first) });
+    if (input.ownAppOnly) query.set("app_id", options.appId!);
+    if (input.after !== undefined) query.set("after", input.after);
+    const outcome = await call({ method: "GET", path: `/experiences?${query}` }, experienceListAnswer);
+    if (!outcome.ok) return outcome;
+    const page = outcome.body as z.infer<typeof experienceListAnswer>;
+    const more = page.page_info?.has_next_page !== false && page.data.length === first;
+    return {
+      ...outcome,
+      experiences: page.data.map((item) => ({ id: item.id, name: item.name, app: item.app ?? null })),
+      nextCursor: more ? (page.page_info?.end_cursor ?? null) : null,
+    };
+  }
+
   function getMembership(id: string) {
     const invalid = checkId("membership id", id);
     if (invalid) return Promise.resolve(invalid);
@@ -282,6 +332,7 @@ export function createWhopClient(options: WhopClientOptions) {
     cancelMembership,
     getMembership,
     listMessages,
+    listExperiences,
     checkAccess,
   };
 }
