@@ -13,9 +13,12 @@ insert into public.companies (company_id, title) values
   ('biz_demo_other', 'Another Creator Co')
 on conflict (company_id) do nothing;
 
-insert into public.company_settings (company_id, experience_id, time_zone, send_hour) values
-  ('biz_demo', 'exp_demo', 'Europe/Berlin', 10),
-  ('biz_demo_other', null, 'America/New_York', 9)
+-- The demo company has been set up (its creator chose the time zone and the free days); the other one
+-- has not, so /dev/login shows both states of the set-up checklist.
+insert into public.company_settings (company_id, experience_id, time_zone, send_hour, time_zone_chosen_at,
+                                     incentive_chosen_at) values
+  ('biz_demo', 'exp_demo', 'Europe/Berlin', 10, now() - interval '60 days', now() - interval '60 days'),
+  ('biz_demo_other', null, 'America/New_York', 9, null, null)
 on conflict (company_id) do nothing;
 
 -- One case in every state for the demo company, one open case for the other company (tenancy).
