@@ -1,8 +1,11 @@
-// Renders a dashboard page inside its frame.
+// Renders a dashboard page inside its frame, with the paused banner when nudges are not going out, and
+// every moment on it in the company's time zone.
 import type { Context } from "hono";
 import type { ComponentChildren } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { DashboardLayout, type DashboardSection } from "../components/DashboardLayout.tsx";
+import { PausedBanner } from "../components/PausedBanner.tsx";
+import { TimeZoneContext } from "../components/ui.tsx";
 import type { DashboardEnv } from "../routes/dashboard/context.ts";
 
 export function renderDashboard(
@@ -26,7 +29,13 @@ export function renderDashboard(
       scripts={page.scripts}
       styles={page.styles}
     >
-      {page.body}
+      <TimeZoneContext.Provider value={c.get("timeZone") ?? "UTC"}>
+        <PausedBanner
+          pause={c.get("nudgePause") ?? null}
+          settingsHref={`/dashboard/${viewer.companyId}/settings`}
+        />
+        {page.body}
+      </TimeZoneContext.Provider>
     </DashboardLayout>,
   );
   return c.html("<!doctype html>" + html, page.status ?? 200, { "cache-control": "no-store" });

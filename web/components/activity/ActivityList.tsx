@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 import type { AuditEntry } from "../../queries/activity.ts";
 import { SETTINGS_FIELDS, type SettingsField } from "../../queries/settings.ts";
-import { formatDateTime } from "../ui.tsx";
+import { DateTime } from "../ui.tsx";
 
 interface DiffRow {
   label: string;
@@ -48,9 +48,9 @@ export function ActivityList(
                   </>
                 )} {sentence}
               </p>
-              <time class="muted" dateTime={new Date(entry.created_at).toISOString()}>
-                {formatDateTime(entry.created_at)}
-              </time>
+              <span class="muted">
+                <DateTime value={entry.created_at} />
+              </span>
             </div>
             {diff.length > 0 && (
               <ul class="activity-diff" aria-label="What changed">

@@ -2,7 +2,7 @@
 // company's admin only; never logged).
 import type { ComponentChildren } from "preact";
 import type { CaseRow } from "../../queries/case_detail.ts";
-import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
+import { DateTime, formatMoney, StatusBadge } from "../ui.tsx";
 import {
   ATTRIBUTION_WORDS,
   BILLING_REASON_WORDS,
@@ -59,8 +59,12 @@ export function CaseFacts({ row }: { row: CaseRow }) {
           <StatusBadge status={row.status} closedBy={row.closed_by} />
         </Fact>
         <Fact term="Reason">{words(REASON_WORDS, row.reason)}</Fact>
-        <Fact term="Opened">{formatDateTime(row.opened_at)}</Fact>
-        <Fact term="Closed">{formatDateTime(row.closed_at)}</Fact>
+        <Fact term="Opened">
+          <DateTime value={row.opened_at} />
+        </Fact>
+        <Fact term="Closed">
+          <DateTime value={row.closed_at} />
+        </Fact>
         <Fact term="At risk">
           {formatMoney(row.amount_at_risk_minor, row.currency)}
           {!PAYMENT_REASONS.has(row.reason) && row.amount_at_risk_minor !== null && (
@@ -100,11 +104,11 @@ export function CaseWhy({ row, cancellationReason }: { row: CaseRow; cancellatio
   add("Failure message", row.failure_message);
   add("Billing reason", row.billing_reason && words(BILLING_REASON_WORDS, row.billing_reason));
   add("Whop's failed attempts", row.payments_failed === null ? null : String(row.payments_failed));
-  add("Next retry by Whop", row.next_payment_attempt && formatDateTime(row.next_payment_attempt));
+  add("Next retry by Whop", row.next_payment_attempt && <DateTime value={row.next_payment_attempt} />);
   add("Membership status", row.membership_status && words(MEMBERSHIP_STATUS_WORDS, row.membership_status));
   add("Cancellation option", row.cancel_option && words(CANCEL_OPTION_WORDS, row.cancel_option));
   add("Member's reason", cancellationReason && <q>{cancellationReason}</q>);
-  add("Renewal period ends", row.renewal_period_end && formatDateTime(row.renewal_period_end));
+  add("Renewal period ends", row.renewal_period_end && <DateTime value={row.renewal_period_end} />);
   return (
     <section class="card cases-why" aria-labelledby="case-why-heading">
       <h2 id="case-why-heading">Why</h2>

@@ -1,7 +1,7 @@
 // The case's nudge jobs: when each was due, whether it went out, and every delivery attempt with
 // Whop's answer, so a creator can see why a nudge did not arrive.
 import type { CaseAttemptRow, CaseJobRow } from "../../queries/case_detail.ts";
-import { formatDateTime } from "../ui.tsx";
+import { DateTime } from "../ui.tsx";
 import {
   ATTEMPT_STATUS_WORDS,
   CHANNEL_WORDS,
@@ -42,9 +42,11 @@ export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: C
               <td>
                 {job.scheduled_for === null && job.status === "pending"
                   ? "With the first message delivered"
-                  : formatDateTime(job.scheduled_for)}
+                  : <DateTime value={job.scheduled_for} />}
               </td>
-              <td>{formatDateTime(job.sent_at)}</td>
+              <td>
+                <DateTime value={job.sent_at} />
+              </td>
               <td>
                 <AttemptList attempts={attemptsByJob.get(job.id) ?? []} count={job.attempts} />
               </td>
@@ -62,7 +64,7 @@ function AttemptList({ attempts, count }: { attempts: CaseAttemptRow[]; count: n
     <ol class="cases-attempts">
       {attempts.map((attempt) => (
         <li key={attempt.id}>
-          <time datetime={attempt.created_at.toISOString()}>{formatDateTime(attempt.created_at)}</time>{" "}
+          <DateTime value={attempt.created_at} />{" "}
           <DeliveryBadge status={attempt.status} words={ATTEMPT_STATUS_WORDS} />
           {attempt.http_status !== null && <span class="muted">HTTP {attempt.http_status}</span>}
           {attempt.latency_ms !== null && <span class="muted">{attempt.latency_ms} ms</span>}

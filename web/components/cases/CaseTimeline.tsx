@@ -1,7 +1,7 @@
 // Everything that happened to a case, oldest first: the membership's events, every delivery attempt
 // of its nudges, clicks on its recovery links (bots marked), and what admins did to it.
 import type { CaseDetail } from "../../queries/case_detail.ts";
-import { formatDateTime, formatMoney } from "../ui.tsx";
+import { DateTime, formatMoney } from "../ui.tsx";
 import {
   ACTION_WORDS,
   ATTEMPT_STATUS_WORDS,
@@ -122,7 +122,7 @@ export function CaseTimeline({ items }: { items: TimelineItem[] }) {
           key={item.key}
           class={`cases-timeline-item cases-tl-${item.kind} ${item.tone ? `cases-tone-${item.tone}` : ""}`}
         >
-          <time datetime={item.at.toISOString()}>{formatDateTime(item.at)}</time>
+          <DateTime value={item.at} />
           <div>
             <span class="cases-tl-title">{item.title}</span>
             {item.detail && <span class="cases-tl-detail">{item.detail}</span>}

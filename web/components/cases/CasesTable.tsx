@@ -1,6 +1,6 @@
 // One page of cases. Each row links to its case page and says who (name, email) and what (product);
 // amounts are in each case's own currency.
-import { formatDateTime, formatMoney, StatusBadge } from "../ui.tsx";
+import { DateTime, formatMoney, StatusBadge } from "../ui.tsx";
 import { ATTRIBUTION_WORDS, REASON_WORDS, words } from "./CaseLabels.tsx";
 import type { CaseListRow } from "../../queries/cases.ts";
 
@@ -53,12 +53,10 @@ export function CasesTable({ items }: { items: CaseListItem[] }) {
               </td>
               <td data-label="Reason">{words(REASON_WORDS, item.reason)}</td>
               <td data-label="Opened">
-                <time datetime={item.opened_at.toISOString()}>{formatDateTime(item.opened_at)}</time>
+                <DateTime value={item.opened_at} />
               </td>
               <td data-label="Closed">
-                {item.closed_at
-                  ? <time datetime={item.closed_at.toISOString()}>{formatDateTime(item.closed_at)}</time>
-                  : "—"}
+                <DateTime value={item.closed_at} />
               </td>
               <td data-label="At risk / recovered" class="cases-amounts">
                 <span>{formatMoney(item.amount_at_risk_minor, item.currency)}</span>

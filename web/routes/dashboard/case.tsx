@@ -10,7 +10,7 @@ import { REASON_WORDS, statusWords, words } from "../../components/cases/CaseLab
 import { CaseNotice } from "../../components/cases/CaseNotice.tsx";
 import { CaseNudges } from "../../components/cases/CaseNudges.tsx";
 import { buildTimeline, CaseTimeline } from "../../components/cases/CaseTimeline.tsx";
-import { EmptyState, formatDateTime, PageHeader } from "../../components/ui.tsx";
+import { DateTime, EmptyState, PageHeader } from "../../components/ui.tsx";
 import { renderDashboard } from "../../lib/render_dashboard.tsx";
 import { withTenant } from "../../lib/tenant.ts";
 import { CANCEL_AUDIT_ACTION, loadCaseDetail, NO_SUCH_CASE } from "../../queries/case_detail.ts";
@@ -59,9 +59,12 @@ export function caseRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
           </p>
           <PageHeader
             title={name ?? username ?? "Case"}
-            subtitle={`${words(REASON_WORDS, row.reason)} · opened ${formatDateTime(row.opened_at)}${
-              row.closed_by ? ` · ${statusWords(row.status, row.closed_by)}` : ""
-            }`}
+            subtitle={
+              <>
+                {words(REASON_WORDS, row.reason)} · opened <DateTime value={row.opened_at} />
+                {row.closed_by && ` · ${statusWords(row.status, row.closed_by)}`}
+              </>
+            }
           />
           <CaseWhySummary row={row} cancellationReason={cancellationReason} />
           <CaseNotice code={c.req.query("notice")} />

@@ -17,7 +17,18 @@ export interface DashboardDeps {
   exports: { slots: ExportSlots; timeouts: ExportTimeouts };
 }
 
-export type DashboardEnv = { Variables: { viewer: Viewer; companyTitle: string | null } };
+/** Why the company's nudges are not going out (public.nudge_pause), or null when they are. */
+export type NudgePause = "scheduler_off" | "paused_by_creator" | "notifications_off" | null;
+
+export type DashboardEnv = {
+  Variables: {
+    viewer: Viewer;
+    companyTitle: string | null;
+    /** The company's time zone (its settings), for every moment a page shows. */
+    timeZone: string;
+    nudgePause: NudgePause;
+  };
+};
 
 /** The cookie /dev/login sets (APP_ENV=local only) in place of the header Whop's proxy adds. */
 export const DEV_TOKEN_COOKIE = "churn_saver_dev_token";

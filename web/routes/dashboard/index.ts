@@ -11,7 +11,13 @@ import { withTenant } from "../../lib/tenant.ts";
 import { activityRoutes } from "./activity.tsx";
 import { caseRoutes } from "./case.tsx";
 import { casesRoutes } from "./cases.tsx";
-import { COMPANY_ID_PATTERN, type DashboardDeps, type DashboardEnv, DEV_TOKEN_COOKIE } from "./context.ts";
+import {
+  COMPANY_ID_PATTERN,
+  type DashboardDeps,
+  type DashboardEnv,
+  DEV_TOKEN_COOKIE,
+  type NudgePause,
+} from "./context.ts";
 import { exportRoutes } from "./export.ts";
 import { overviewRoutes } from "./overview.tsx";
 import { settingsRoutes } from "./settings.tsx";
@@ -30,9 +36,14 @@ export function dashboardRoutes(deps: DashboardDeps) {
       deps.sql,
       viewer,
       (tx) =>
-        tx<{ title: string | null }[]>`select title from public.companies where company_id = ${companyId}`,
+        tx<{ title: string | null; time_zone: string; pause: NudgePause }[]>`
+          select c.title, coalesce(s.time_zone, 'UTC') as time_zone, public.nudge_pause(c.company_id) as pause
+          from public.companies c left join public.company_settings s on s.company_id = c.company_id
+          where c.company_id = ${companyId}`,
     );
     c.set("companyTitle", company?.title ?? null);
+    c.set("timeZone", company?.time_zone ?? "UTC");
+    c.set("nudgePause", company?.pause ?? null);
     await next();
   };
   const refuseCrossSite = crossSiteGuard(deps.allowedOrigins);
