@@ -163,14 +163,14 @@ Deno.test("case page and CSV: why a case exists, and cases lost to a refund or d
       assert.ok(index >= 0, `the CSV has ${name}`);
       return index;
     };
-    const byMembership = new Map(rows.map((row) => [row[column("membership_id")], row]));
-    assert.equal(byMembership.get("mem_fail")![column("failure_message")], FAILURE);
-    assert.equal(byMembership.get("mem_fail")![column("billing_reason")], "subscription_cycle");
-    assert.equal(byMembership.get("mem_fail")![column("cancellation_reason")], "");
-    assert.equal(byMembership.get("mem_cancel")![column("cancellation_reason")], REASON, "decrypted");
-    assert.equal(byMembership.get("mem_refund")![column("status")], "lost");
-    assert.equal(byMembership.get("mem_refund")![column("closed_by")], "refund");
-    assert.equal(byMembership.get("mem_cancel")![column("closed_by")], "");
+    const byMembership = new Map(rows.map((row) => [row[column("Membership ID")], row]));
+    assert.equal(byMembership.get("mem_fail")![column("Failure message")], FAILURE);
+    assert.equal(byMembership.get("mem_fail")![column("Billing reason")], "Renewal");
+    assert.equal(byMembership.get("mem_fail")![column("Member's own words")], "");
+    assert.equal(byMembership.get("mem_cancel")![column("Cancellation reason")], "Too expensive");
+    assert.equal(byMembership.get("mem_cancel")![column("Member's own words")], REASON, "decrypted");
+    assert.equal(byMembership.get("mem_refund")![column("Status")], "Lost — refunded");
+    assert.equal(byMembership.get("mem_cancel")![column("Status")], "Open");
   });
 });
 

@@ -3,27 +3,41 @@
 // formula-injection defusing, and a streamed body that releases its connection when abandoned, when
 // nobody reads it (idle timeout) and when it runs too long; exports take at most a share of the pool.
 import assert from "node:assert/strict";
+import { membershipEvent, paymentEvent } from "../../whop-sandbox/payloads.ts";
 import { createApp } from "../../web/app.ts";
 import { type OwnerSql, type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
+import { isolateQueue, sandbox, withDispatchApp } from "../support/dispatch.ts";
 import { dashboardEnv } from "../support/stack.ts";
+import { enableEverything, signedRequest, withWebhookApp } from "../support/webhooks.ts";
 
-const HEADER = [
-  "case_id",
-  "status",
-  "reason",
-  "membership_id",
-  "member_email",
-  "opened_at",
-  "closed_at",
-  "amount_at_risk",
-  "recovered_amount",
-  "currency",
-  "attribution",
-  "closed_by",
-  "billing_reason",
-  "failure_message",
-  "cancellation_reason",
+/** The header row of a company in `zone`; creators' spreadsheets rely on these names and positions. */
+const header = (zone: string) => [
+  "Case ID",
+  "Member name",
+  "Email",
+  "Product",
+  "Status",
+  "Reason",
+  `Opened (${zone})`,
+  `Closed (${zone})`,
+  "Amount at risk",
+  "Recovered amount",
+  "Currency",
+  "Attribution",
+  "Nudges sent",
+  `Last nudge (${zone})`,
+  "Billing reason",
+  "Failure message",
+  "Cancellation reason",
+  "Member's own words",
+  "Membership ID",
 ];
+const HEADER = header("UTC");
+const column = (name: string) => {
+  const index = HEADER.indexOf(name);
+  assert.ok(index >= 0, name);
+  return index;
+};
 
 /** A strict RFC 4180 reader (CRLF records, quoted fields), enough to check what a spreadsheet would see. */
 function parseCsv(text: string): string[][] {
@@ -58,11 +72,17 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
+/** The file as a spreadsheet reads it: a 200 starts with the UTF-8 byte order mark (for Excel), which
+ * decoding takes off as a spreadsheet does. */
 async function download(company: TestCompany, query = "") {
   const response = await company.request(`/dashboard/${company.companyId}/export.csv${query}`, {
     headers: { accept: "text/csv,text/html" },
   });
-  const text = await response.text();
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (response.status === 200) {
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a byte order mark");
+  }
+  const text = new TextDecoder().decode(bytes);
   return { status: response.status, headers: response.headers, text };
 }
 
@@ -113,39 +133,67 @@ Deno.test("export: the filtered cases of this company only, with decrypted email
       `attachment; filename="cases-${a.companyId}-${today}.csv"`,
     );
     assert.equal(all.headers.get("cache-control"), "no-store");
-    const [header, ...rows] = parseCsv(all.text);
-    assert.deepEqual(header, HEADER);
+    const [head, ...rows] = parseCsv(all.text);
+    assert.deepEqual(head, HEADER);
     assert.deepEqual(rows.map((row) => row[0]), [usd, jpy, kwd, none], "the list's order: newest first");
     assert.ok(!all.text.includes(theirs) && !all.text.includes("mem_theirs"), "nothing of another company");
     assert.deepEqual(rows[0], [
       usd,
-      "open",
-      "payment_failed",
-      "mem_usd",
+      "Jane",
       "Jane.Member@example.com",
-      "2026-05-03T10:00:00.123Z",
+      "",
+      "Open",
+      "Payment failed",
+      "2026-05-03 10:00",
       "",
       "29.99",
       "",
       "USD",
       "",
-      // No refund or dispute, and no events (the why columns: tests/integration/case_why_test.ts).
+      "0",
+      "",
+      // No events (the why columns: the next test, and tests/integration/case_why_test.ts).
       "",
       "",
       "",
       "",
+      "mem_usd",
     ]);
-    assert.deepEqual(rows[1].slice(4, 11), [
+    assert.deepEqual(rows[1], [
+      jpy,
+      "",
       "kim@example.com",
-      "2026-05-02T00:00:00.000Z",
-      "2026-05-04T00:00:00.000Z",
+      "",
+      "Recovered",
+      "Payment failed",
+      "2026-05-02 00:00",
+      "2026-05-04 00:00",
       "500",
       "500",
       "JPY",
-      "nudged",
+      "After a nudge",
+      "0",
+      "",
+      "",
+      "",
+      "",
+      "",
+      "mem_jpy",
     ]);
-    assert.deepEqual(rows[2].slice(7, 10), ["1.234", "", "KWD"], "three decimals for KWD");
-    assert.deepEqual(rows[3].slice(4, 10), ["", "2026-03-01T00:00:00.000Z", "", "", "", ""]);
+    assert.deepEqual(rows[2].slice(8, 11), ["1.234", "", "KWD"], "three decimals for KWD");
+    assert.deepEqual(rows[3].slice(1, 12), [
+      "",
+      "",
+      "",
+      "Open",
+      "Payment failed",
+      "2026-03-01 00:00",
+      "",
+      "",
+      "",
+      "",
+      "",
+    ]);
 
     const ids = async (query: string) =>
       parseCsv((await download(a, query)).text).slice(1).map((row) => row[0]);
@@ -157,13 +205,218 @@ Deno.test("export: the filtered cases of this company only, with decrypted email
     assert.deepEqual(await ids("?status=dismissed"), []);
     assert.deepEqual(parseCsv((await download(a, "?status=dismissed")).text), [HEADER], "just the header");
 
-    // The list's "Download CSV" link carries the same filters (the search encrypted) and gives the same rows.
-    const list =
-      await (await a.request(`/dashboard/${a.companyId}/cases?q=jane.member%40example.com&sort=opened_asc`))
-        .text();
-    const link = /href="\/dashboard\/[^"]+\/export\.csv(\?[^"]*)"/.exec(list)?.[1].replaceAll("&amp;", "&");
-    assert.ok(link && !link.includes("jane"), link);
-    assert.deepEqual(await ids(link), [usd]);
+    // The list's "Download CSV" link carries the same filters (the search encrypted) and gives the same rows:
+    // the form posts the search, and the list it leads to builds the link.
+    for (const q of ["jane.member@example.com", "jan"]) {
+      const posted = await a.post(`/dashboard/${a.companyId}/cases`, { q, sort: "opened_asc" });
+      assert.equal(posted.status, 303);
+      await posted.body?.cancel();
+      const list = await (await a.request(posted.headers.get("location")!)).text();
+      const link = /href="\/dashboard\/[^"]+\/export\.csv(\?[^"]*)"/.exec(list)?.[1].replaceAll("&amp;", "&");
+      assert.ok(link, "a CSV link");
+      const carried = new URLSearchParams(link);
+      assert.ok(!carried.has("q") && carried.has("e"), `the search only encrypted: ${link}`);
+      assert.deepEqual(await ids(link), [usd], q);
+    }
+  });
+});
+
+const HOUR = 3_600_000;
+const NEW_YORK = "America/New_York";
+
+/** The oracle for the file's times (which Postgres formats): the minute `at` falls in, on `zone`'s clock. */
+function zoned(at: Date | string, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(new Date(at)).map((part) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+Deno.test("export: the columns a creator reads, pinned: names, words, amounts, nudges, reasons, company time", async () => {
+  await withCaseHarness(async ({ sql, company }) => {
+    const a = await company("xcols");
+    const c = a.companyId;
+    await enableEverything(sql);
+    await isolateQueue(sql, c);
+    await sql`update public.company_settings set time_zone = ${NEW_YORK}, incentive_free_days = 0
+              where company_id = ${c}`;
+    await sandbox.fixtures({
+      memberships: [{ id: "mem_card", user_id: "user_ada", company_id: c, status: "past_due" }],
+    });
+    // 59.987 s past a minute: a time rounded (not cut) to the minute, or with its milliseconds, shows.
+    const lateInMinute = (hoursAgo: number) =>
+      new Date(Math.floor((Date.now() - hoursAgo * HOUR) / 60_000) * 60_000 + 59_987);
+    const failedAt = lateInMinute(3);
+    const cancelledAt = lateInMinute(2);
+    const words = 'Too pricey, "honestly"';
+
+    // A payment failure with Whop's failure message, nudged once on each channel by a real dispatch round.
+    await withWebhookApp(async ({ send }) => {
+      const failed = paymentEvent("payment.failed", {
+        companyId: c,
+        membershipId: "mem_card",
+        userId: "user_ada",
+        name: "Ada Lovelace",
+        email: "ada@example.com",
+        productTitle: "Pro Membership, yearly",
+        amount: 12.5,
+        currency: "usd",
+        billingReason: "subscription_cycle",
+        failureMessage: "Your card has insufficient funds",
+        timestamp: failedAt,
+      });
+      assert.equal((await send(await signedRequest(failed))).status, 200);
+    });
+    await withDispatchApp(async (dispatch) => {
+      await dispatch();
+    });
+    const [card] = await sql<{ id: string; sent: number; last_sent: Date }[]>`
+      select rc.id, count(j.id)::int as sent, max(j.sent_at) as last_sent
+      from public.recovery_cases rc
+      left join public.job_queue j on j.case_id = rc.id and j.status = 'sent'
+      where rc.company_id = ${c} and rc.membership_id = 'mem_card'
+      group by rc.id`;
+    assert.equal(card.sent, 2, "the day-0 push and DM were delivered");
+
+    // A scheduled cancellation with Whop's reason and the member's own words, valued at what the member
+    // last paid, not nudged yet.
+    await withWebhookApp(async ({ send }) => {
+      const paid = paymentEvent("payment.succeeded", {
+        companyId: c,
+        membershipId: "mem_cancel",
+        userId: "user_bo",
+        amount: 49,
+        currency: "usd",
+        timestamp: lateInMinute(20 * 24),
+      });
+      assert.equal((await send(await signedRequest(paid))).status, 200);
+      const cancel = membershipEvent("membership.cancel_at_period_end_changed", {
+        companyId: c,
+        membershipId: "mem_cancel",
+        userId: "user_bo",
+        name: "Bo Chen",
+        email: "bo@example.com",
+        productTitle: "Starter",
+        cancelAtPeriodEnd: true,
+        cancelOption: "too_expensive",
+        cancellationReason: words,
+        timestamp: cancelledAt,
+      });
+      assert.equal((await send(await signedRequest(cancel))).status, 200);
+    });
+    const [cancelCase] = await sql<{ id: string }[]>`
+      select id from public.recovery_cases where company_id = ${c} and membership_id = 'mem_cancel'`;
+
+    // A recovered case around New York's spring-forward night, of a member whose name is a formula.
+    const hostile = '=HYPERLINK("http://evil.example","Click me")';
+    await a.addMember("user_evil", { email: "evil@example.com", name: hostile });
+    const evil = await a.addCase({
+      userId: "user_evil",
+      membershipId: "mem_evil",
+      status: "recovered",
+      attribution: "nudged",
+      openedAt: new Date("2026-03-08T06:59:59.999Z"),
+      closedAt: new Date("2026-03-08T07:00:00Z"),
+      amountMinor: 1250,
+      recoveredMinor: 1250,
+      currency: "eur",
+    });
+
+    const { status, headers, text } = await download(a);
+    assert.equal(status, 200);
+    assert.equal(
+      headers.get("content-disposition"),
+      `attachment; filename="cases-${c}-${
+        new Intl.DateTimeFormat("en-CA", { timeZone: NEW_YORK }).format()
+      }.csv"`,
+      "named after the company's day",
+    );
+    const [head, ...rows] = parseCsv(text);
+    assert.deepEqual(head, header(NEW_YORK), "the zone the times are in, named in their headers");
+    assert.deepEqual(rows, [
+      [
+        cancelCase.id,
+        "Bo Chen",
+        "bo@example.com",
+        "Starter",
+        "Open",
+        "Cancellation scheduled",
+        zoned(cancelledAt, NEW_YORK),
+        "",
+        "49.00",
+        "",
+        "USD",
+        "",
+        "0",
+        "",
+        "",
+        "",
+        "Too expensive",
+        words,
+        "mem_cancel",
+      ],
+      [
+        card.id,
+        "Ada Lovelace",
+        "ada@example.com",
+        "Pro Membership, yearly",
+        "Open",
+        "Payment failed",
+        zoned(failedAt, NEW_YORK),
+        "",
+        "12.50",
+        "",
+        "USD",
+        "",
+        "2",
+        zoned(card.last_sent, NEW_YORK),
+        "Renewal",
+        "Your card has insufficient funds",
+        "",
+        "",
+        "mem_card",
+      ],
+      [
+        evil,
+        `'${hostile}`,
+        "evil@example.com",
+        "",
+        "Recovered",
+        "Payment failed",
+        // 01:59:59.999 EST, then 03:00 EDT a millisecond later: the company's clock, cut to the minute.
+        "2026-03-08 01:59",
+        "2026-03-08 03:00",
+        "12.50",
+        "12.50",
+        "EUR",
+        "After a nudge",
+        "0",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "mem_evil",
+      ],
+    ]);
+    assert.match(zoned(failedAt, NEW_YORK), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    // On the wire: the formula defused inside its quotes, the comma and quotes of text cells quoted.
+    assert.ok(text.includes(`,"'=HYPERLINK(""http://evil.example"",""Click me"")",`), "defused");
+    assert.ok(text.includes(',"Pro Membership, yearly",'));
+    assert.ok(text.includes(',"Too pricey, ""honestly""",'));
+    assert.doesNotMatch(
+      text,
+      /\d{2}:\d{2}:\d{2}|T\d{2}:\d{2}|\.\d{3}Z/,
+      "no seconds, milliseconds or ISO times",
+    );
   });
 });
 
@@ -189,7 +442,7 @@ Deno.test("export: RFC 4180 quoting and formula injection defused in every text 
     assert.equal(status, 200);
     const rows = parseCsv(text).slice(1);
     assert.equal(rows.length, nasty.length);
-    const cells = new Map(rows.map((row) => [row[3], row[4]]));
+    const cells = new Map(rows.map((row) => [row[column("Membership ID")], row[column("Email")]]));
     const expectCell = (value: string) => /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
     for (const [, email, membershipId] of nasty) {
       assert.ok(cells.has(expectCell(membershipId)), JSON.stringify(membershipId));
@@ -224,7 +477,7 @@ Deno.test("export: thousands of rows arrive in several chunks, and an abandoned 
     assert.equal(rows.length, 2601);
     assert.equal(new Set(rows.slice(1).map((row) => row[0])).size, 2600);
     assert.ok(chunks >= 6, `streamed in batches of 500, not built whole (${chunks} chunks)`);
-    assert.equal(rows[1][7], "0.01");
+    assert.equal(rows[1][column("Amount at risk")], "0.01");
 
     // More abandoned downloads than the pool has connections: each must give its connection back.
     for (let i = 0; i < 12; i++) {

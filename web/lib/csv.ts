@@ -5,6 +5,10 @@
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
+/** Put before the header row of a file meant for spreadsheets: without it Excel reads UTF-8 as the
+ * system's legacy code page ("JosÃ©"); other spreadsheets and CSV readers skip it. */
+export const UTF8_BOM = "\uFEFF";
+
 export type CsvValue = string | number | bigint | boolean | null | undefined;
 
 export function csvCell(value: CsvValue): string {

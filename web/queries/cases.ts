@@ -7,6 +7,7 @@ import { emailBlindIndexCandidates, type KeyRing } from "../../supabase/function
 import { searchWordCandidates, searchWords } from "../../supabase/functions/_shared/crypto/search_tokens.ts";
 import type { TenantSql } from "../lib/tenant.ts";
 import { type CaseCursor, type CaseFilters, type CaseSort, dayAfter } from "./case_filters.ts";
+import { type CaseExportExtras, exportColumns, exportJoins } from "./case_export.ts";
 import { type CaseWhy, productTitle, whyColumns, whyJoin } from "./case_why.ts";
 
 export const PAGE_SIZE = 50;
@@ -40,7 +41,10 @@ export interface CaseListRow extends CaseSummary {
 }
 
 export interface CaseExportRow
-  extends CaseSummary, Pick<CaseWhy, "billing_reason" | "failure_message" | "cancellation_event_id"> {
+  extends
+    CaseSummary,
+    CaseExportExtras,
+    Pick<CaseWhy, "billing_reason" | "failure_message" | "cancel_option" | "cancellation_event_id"> {
   membership_id: string;
   email_ciphertext: string | null;
   cancellation_reason_ciphertext: string | null;
@@ -221,12 +225,14 @@ export async function countCases(
   return row.count;
 }
 
-/** Every matching case, in the list's order, for `.cursor(n)`: the CSV never holds all rows at once. */
+/** Every matching case, in the list's order, for `.cursor(n)`: the CSV never holds all rows at once.
+ * `timeZone` is the company's (prepareExport), for the times the file shows. */
 export function exportCasesQuery(
   tx: TenantSql,
   companyId: string,
   filters: CaseFilters,
   search: MemberSearchKeys | null,
+  timeZone: string,
 ) {
   const sort = SORTS[filters.sort];
   const where = filterClause(tx, companyId, filters, search);
@@ -235,10 +241,11 @@ export function exportCasesQuery(
     select rc.id, rc.status, rc.reason, rc.closed_by, rc.membership_id, rc.user_id, rc.opened_at, rc.closed_at,
            rc.amount_at_risk_minor::text as amount_at_risk_minor,
            rc.recovered_amount_minor::text as recovered_amount_minor,
-           rc.currency, rc.attribution, m.email_ciphertext, ${whyColumns(tx)}
+           rc.currency, rc.attribution, m.email_ciphertext, ${whyColumns(tx)}, ${exportColumns(tx, timeZone)}
     from public.recovery_cases rc
     left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
     ${whyJoin(tx)}
+    ${exportJoins(tx)}
     where ${where}
     order by ${order}`;
 }

@@ -1,41 +1,63 @@
 // GET /dashboard/:companyId/export.csv — the cases of the list's current filters and sort as CSV,
 // streamed: rows come from a server-side cursor 500 at a time and are written only as fast as the
 // client reads, so 100,000 cases take no more memory than 500. Cells are quoted per RFC 4180 and
-// defused against formula injection (web/lib/csv.ts). The member's email and cancellation reason (their
-// own words) are decrypted per row. New columns go at the end, so spreadsheets built on the file keep
-// working. An export holds a pool connection while it runs, so it needs an export slot and stops when
+// defused against formula injection (web/lib/csv.ts). The file reads like the dashboard: statuses and
+// reasons in the same words (CaseLabels.tsx), the member's name and email and their cancellation reason
+// (their own words) decrypted per row, times in the company's time zone (named in the headers) to the
+// minute. An export holds a pool connection while it runs, so it needs an export slot and stops when
 // its client stops reading or it runs too long (web/lib/export_limits.ts).
 import type { Hono } from "hono";
 import { badRequest, serviceUnavailable } from "../../../supabase/functions/_shared/http.ts";
 import { currencyExponent } from "../../../supabase/functions/_shared/whop/money.ts";
 import { log } from "../../../supabase/functions/_shared/log.ts";
-import { csvRow } from "../../lib/csv.ts";
+import {
+  ATTRIBUTION_WORDS,
+  BILLING_REASON_WORDS,
+  CANCEL_OPTION_WORDS,
+  REASON_WORDS,
+  statusWords,
+  words,
+} from "../../components/cases/CaseLabels.tsx";
+import { csvRow, UTF8_BOM } from "../../lib/csv.ts";
 import type { ReleaseSlot } from "../../lib/export_limits.ts";
 import { withTenant } from "../../lib/tenant.ts";
 import { type CaseFilters, parseCaseQuery } from "../../queries/case_filters.ts";
 import type { Viewer } from "../../lib/whop_auth.ts";
 import { decryptEventField, type DecryptFailures, decryptMemberField } from "../../queries/case_member.ts";
+import { prepareExport } from "../../queries/case_export.ts";
 import { type CaseExportRow, exportCasesQuery, searchIndexes } from "../../queries/cases.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
-export const CSV_COLUMNS = [
-  "case_id",
-  "status",
-  "reason",
-  "membership_id",
-  "member_email",
-  "opened_at",
-  "closed_at",
-  "amount_at_risk",
-  "recovered_amount",
-  "currency",
-  "attribution",
-  // `refund` or `dispute` when one ended a lost case.
-  "closed_by",
-  "billing_reason",
-  "failure_message",
-  "cancellation_reason",
-] as const;
+/**
+ * The header row. Creators build spreadsheets on these names and positions: a new column goes at the
+ * end. Amounts are plain decimals ("29.99") beside an ISO currency code rather than "$29.99": a
+ * spreadsheet sums, sorts and charts a plain number in any locale, while "$29.99" is a number only
+ * where the locale's currency is the dollar (text elsewhere), and "$" alone does not tell USD from CAD
+ * or AUD in a company that sells in several currencies.
+ */
+export function csvHeader(timeZone: string): string[] {
+  return [
+    "Case ID",
+    "Member name",
+    "Email",
+    "Product",
+    "Status",
+    "Reason",
+    `Opened (${timeZone})`,
+    `Closed (${timeZone})`,
+    "Amount at risk",
+    "Recovered amount",
+    "Currency",
+    "Attribution",
+    "Nudges sent",
+    `Last nudge (${timeZone})`,
+    "Billing reason",
+    "Failure message",
+    "Cancellation reason",
+    "Member's own words",
+    "Membership ID",
+  ];
+}
 
 const BATCH_ROWS = 500;
 /** Chunks (batches of rows) buffered ahead of a slow reader before the cursor waits. */
@@ -54,14 +76,15 @@ export function exportRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
     if (problems.length > 0) throw badRequest(`The CSV could not be made: ${problems.join(" ")}`);
 
     const release = await deps.exports.slots.acquire(viewer.companyId);
-    let body: ReadableStream<Uint8Array>;
+    let csv: CasesCsv;
     try {
-      body = await casesCsvStream(deps, viewer, parsed.filters, release);
+      csv = await casesCsvStream(deps, viewer, parsed.filters, release);
     } catch (error) {
       release();
       throw error;
     }
-    const day = new Date().toISOString().slice(0, 10);
+    const { body, timeZone } = csv;
+    const day = companyDay(timeZone);
     return new Response(body, {
       headers: {
         "content-type": "text/csv; charset=utf-8",
@@ -71,6 +94,22 @@ export function exportRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
       },
     });
   });
+}
+
+/** Today in the company's time zone, YYYY-MM-DD, for the file name. */
+function companyDay(timeZone: string): string {
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date());
+  } catch {
+    // A zone Postgres knows and Intl does not (settings only offer Intl's): the UTC day.
+    return new Date().toISOString().slice(0, 10);
+  }
+}
+
+interface CasesCsv {
+  body: ReadableStream<Uint8Array>;
+  /** The company's time zone, which the file's times are in. */
+  timeZone: string;
 }
 
 /** Why an export stopped before its last row. */
@@ -95,7 +134,7 @@ async function casesCsvStream(
   viewer: Viewer,
   filters: CaseFilters,
   release: ReleaseSlot,
-) {
+): Promise<CasesCsv> {
   const { idleMs, maxMs } = deps.exports.timeouts;
   const emailIndexes = searchIndexes(filters, deps.ring, viewer.companyId);
   const encoder = new TextEncoder();
@@ -125,15 +164,16 @@ async function casesCsvStream(
     });
   let firstBatch!: { resolve: () => void; reject: (error: unknown) => void };
   const ready = new Promise<void>((resolve, reject) => firstBatch = { resolve, reject });
+  let timeZone = "UTC";
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(csvRow(CSV_COLUMNS)));
       withTenant(deps.sql, viewer, async (tx) => {
-        // The plan reads the index in order and the rows go out 500 at a time; JIT would compile the whole
-        // 300,000-row plan first (about a CPU second) before the first row, taken from every other query.
-        await tx`select set_config('jit', 'off', true)`;
-        const batches = exportCasesQuery(tx, viewer.companyId, filters, emailIndexes)
+        timeZone = await prepareExport(tx, viewer.companyId);
+        // The byte order mark makes Excel read the file as UTF-8 (names with accents, the status's dash);
+        // other spreadsheets and CSV readers skip it.
+        controller.enqueue(encoder.encode(UTF8_BOM + csvRow(csvHeader(timeZone))));
+        const batches = exportCasesQuery(tx, viewer.companyId, filters, emailIndexes, timeZone)
           .cursor(BATCH_ROWS)[Symbol.asyncIterator]();
         // The next batch is fetched while this one is decrypted and written.
         let next = batches.next();
@@ -193,7 +233,7 @@ async function casesCsvStream(
     await body.cancel().catch(() => {});
     throw serviceUnavailable("The CSV could not be made just now. Please try again in a moment.");
   }
-  return body;
+  return { body, timeZone };
 }
 
 async function csvLine(
@@ -202,7 +242,8 @@ async function csvLine(
   deps: DashboardDeps,
   failures: DecryptFailures,
 ): Promise<string> {
-  const [email, cancellationReason] = await Promise.all([
+  const [name, email, cancellationWords] = await Promise.all([
+    decryptMemberField(deps.ring, companyId, row.user_id, "name", row.name_ciphertext, failures),
     decryptMemberField(deps.ring, companyId, row.user_id, "email", row.email_ciphertext, failures),
     decryptEventField(
       deps.ring,
@@ -214,22 +255,30 @@ async function csvLine(
   ]);
   return csvRow([
     row.id,
-    row.status,
-    row.reason,
-    row.membership_id,
+    name,
     email,
-    row.opened_at.toISOString(),
-    row.closed_at?.toISOString(),
+    row.product_title,
+    statusWords(row.status, row.closed_by),
+    inWords(REASON_WORDS, row.reason),
+    row.opened_local,
+    row.closed_local,
     decimalAmount(row.amount_at_risk_minor, row.currency),
     decimalAmount(row.recovered_amount_minor, row.currency),
     row.currency?.toUpperCase(),
-    row.attribution,
-    row.closed_by,
-    row.billing_reason,
+    inWords(ATTRIBUTION_WORDS, row.attribution),
+    row.nudges_sent,
+    row.last_nudge_local,
+    inWords(BILLING_REASON_WORDS, row.billing_reason),
     row.failure_message,
-    cancellationReason,
+    inWords(CANCEL_OPTION_WORDS, row.cancel_option),
+    cancellationWords,
+    row.membership_id,
   ]);
 }
+
+/** A code in the dashboard's words; an empty cell (not the pages' "—") when there is none, so a
+ * spreadsheet's filter shows it as blank. */
+const inWords = (map: Record<string, string>, code: string | null) => code ? words(map, code) : null;
 
 /** Minor units as a decimal string in the currency's units, from the digits (2999 USD → "29.99"). */
 export function decimalAmount(minor: string | null, currency: string | null): string | null {
