@@ -1,9 +1,11 @@
 // The activity page: the company's audit log in words, newest first, keyset-paginated, and only
 // the company's own entries.
 import assert from "node:assert/strict";
+import { memberColumns } from "../../supabase/functions/_shared/crypto/member_columns.ts";
+import { loadKeyRing } from "../../supabase/functions/_shared/crypto/pii.ts";
 import { createApp } from "../../web/app.ts";
 import { grantAccess, userToken } from "../support/dashboard.ts";
-import { connectAsOwner, dashboardEnv } from "../support/stack.ts";
+import { connectAsOwner, dashboardEnv, stackVar } from "../support/stack.ts";
 
 type Sql = ReturnType<typeof connectAsOwner>;
 const ORIGIN = "http://dashboard.test";
@@ -77,6 +79,15 @@ Deno.test("activity: a company without entries sees a helpful empty state", asyn
 Deno.test("activity: entries read as sentences with a compact before → after", async () => {
   await withActivityPage(async ({ sql, companyId, userId, otherCompanyId, get }) => {
     const caseId = "3f2b8c1e-0000-4000-8000-000000000001";
+    // The case the entries are about, and its member, so the log can name them.
+    const m = memberColumns(await loadKeyRing(stackVar("ENCRYPTION_KEYS")), companyId, "user_ann", {
+      name: "Ann Example",
+    });
+    await sql`insert into public.members (company_id, user_id, name_ciphertext, last_event_at)
+              values (${companyId}, 'user_ann', ${m.name_ciphertext}, now())`;
+    await sql`insert into public.recovery_cases (id, company_id, membership_id, user_id, reason, status, opened_at, closed_at)
+              values (${caseId}, ${companyId}, 'mem_ann', 'user_ann', 'payment_failed', 'dismissed',
+                      now() - interval '1 day', now() - interval '3 hours')`;
     await sql`
       insert into public.audit_log (company_id, actor, action, target_type, target_id, before, after, created_at)
       values
@@ -84,6 +95,10 @@ Deno.test("activity: entries read as sentences with a compact before → after",
          '{"status": "open"}', '{"status": "dismissed"}', now() - interval '3 hours'),
         (${companyId}, 'user_other_admin', 'case.nudge', 'recovery_case', ${caseId},
          null, '{"channel": "dm", "job_id": 7}', now() - interval '2 hours'),
+        (${companyId}, 'user_other_admin', 'membership.cancel_at_period_end', 'recovery_case', ${caseId},
+         null, '{"membership_id": "mem_ann"}', now() - interval '90 minutes'),
+        (${companyId}, 'cli:operator', 'case.dismiss', 'recovery_case', 'not-a-case-id',
+         null, '{"status": "dismissed"}', now() - interval '4 hours'),
         (${companyId}, ${userId}, 'settings.update', 'company_settings', ${companyId},
          ${sql.json({ send_hour: 10, nudges_paused: false, templates: {} })},
          ${
@@ -99,10 +114,17 @@ Deno.test("activity: entries read as sentences with a compact before → after",
     const { status, html } = await get();
     assert.equal(status, 200);
     assert.deepEqual(entries(html), [
-      `${userId} (you) changed settings: send hour, nudges, nudge 1 direct message`,
-      "user_other_admin sent a manual direct message nudge for case 3f2b8c1e",
-      "user_other_admin dismissed case 3f2b8c1e",
+      "You changed settings: send hour, nudges, nudge 1 direct message",
+      "Another admin asked Whop to cancel the membership at the end of its billing period, for the case of Ann Example",
+      "Another admin sent a manual direct message nudge for the case of Ann Example",
+      "Another admin dismissed the case of Ann Example",
+      "Churn Saver's team dismissed a case",
     ]);
+    assert.match(
+      html,
+      /<span class="actor" title="user_other_admin">Another admin<\/span>/,
+      "the id on hover",
+    );
     assert.ok(html.includes(`href="/dashboard/${companyId}/cases/${caseId}"`), "links to the case");
     // As seen (the screen-reader-only words left out)...
     const text = html.replace(/<span class="sr-only">[^<]*<\/span>/g, "").replace(/<[^>]+>/g, "")
@@ -110,7 +132,7 @@ Deno.test("activity: entries read as sentences with a compact before → after",
     assert.ok(text.includes("send hour: 10:00 → 09:00"), text);
     assert.ok(text.includes("nudges: running → paused"));
     assert.ok(text.includes("nudge 1 direct message: default → “Hi {first_name}”"));
-    assert.ok(text.includes("status: open → dismissed"));
+    assert.ok(text.includes("status: Open → Dismissed"), text);
     // ...and as heard.
     assert.ok(
       html.replace(/<span aria-hidden="true">[^<]*<\/span>/g, "").replace(/<[^>]+>/g, "")
@@ -126,7 +148,7 @@ Deno.test("activity: 50 per page, newest first, keyset pages that neither skip n
     // 120 entries; 40 of them share one timestamp, so the id has to break ties.
     await sql`
       insert into public.audit_log (company_id, actor, action, created_at)
-      select ${companyId}, 'user_n' || n, 'test.entry',
+      select ${companyId}, 'actor_n' || n, 'test.entry',
              case when n between 41 and 80 then timestamptz '2026-01-01 12:00:00.123456+00'
                   else timestamptz '2026-01-01 00:00:00+00' + n * interval '17 minutes 0.000001 seconds' end
       from generate_series(1, 120) n`;

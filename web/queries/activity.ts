@@ -17,6 +17,10 @@ export interface AuditEntry {
   created_at: Date;
   /** created_at in microseconds since the epoch, for cursors. */
   created_us: string;
+  /** For an entry about a case: its member, to name them (decrypted by the page, never logged). */
+  case_user_id: string | null;
+  case_name_ciphertext: string | null;
+  case_username_ciphertext: string | null;
 }
 
 /** A position in the log: entries strictly before (older) or after (newer) it. */
@@ -62,14 +66,21 @@ export async function loadActivityPage(
   const position = cursor === null
     ? tx``
     : cursor.direction === "older"
-    ? tx`and (created_at, id) < (${at!}, ${cursor.id}::bigint)`
-    : tx`and (created_at, id) > (${at!}, ${cursor.id}::bigint)`;
-  const order = cursor?.direction === "newer" ? tx`created_at, id` : tx`created_at desc, id desc`;
+    ? tx`and (a.created_at, a.id) < (${at!}, ${cursor.id}::bigint)`
+    : tx`and (a.created_at, a.id) > (${at!}, ${cursor.id}::bigint)`;
+  const order = cursor?.direction === "newer" ? tx`a.created_at, a.id` : tx`a.created_at desc, a.id desc`;
   const rows = await tx<AuditEntry[]>`
-    select id::text, actor, action, target_type, target_id, before, after, created_at,
-           (extract(epoch from created_at) * 1000000)::bigint::text as created_us
-    from public.audit_log
-    where company_id = ${companyId} ${position}
+    select a.id::text, a.actor, a.action, a.target_type, a.target_id, a.before, a.after, a.created_at,
+           (extract(epoch from a.created_at) * 1000000)::bigint::text as created_us,
+           rc.user_id as case_user_id, m.name_ciphertext as case_name_ciphertext,
+           m.username_ciphertext as case_username_ciphertext
+    from public.audit_log a
+    -- The case by primary key (target_id is text: only a uuid-shaped one can name a case).
+    left join public.recovery_cases rc on a.target_type = 'recovery_case' and rc.company_id = a.company_id
+      and rc.id = case when a.target_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                       then a.target_id::uuid end
+    left join public.members m on m.company_id = rc.company_id and m.user_id = rc.user_id
+    where a.company_id = ${companyId} ${position}
     order by ${order}
     limit ${pageSize + 1}`;
 

@@ -1,9 +1,14 @@
-// Audit log entries in words ("user_x dismissed case 1a2b3c4d", "changed settings: send hour"), each
-// with a compact before → after list of what changed.
+// Audit log entries in words ("You dismissed the case of Sarah Connor", "Another admin changed
+// settings: send hour"), each with a compact before → after list of what changed.
 import type { ComponentChildren } from "preact";
 import type { AuditEntry } from "../../queries/activity.ts";
 import { SETTINGS_FIELDS, type SettingsField } from "../../queries/settings.ts";
+import { CANCEL_AUDIT_ACTION } from "../../queries/case_detail.ts";
+import { STATUS_WORDS, words } from "../cases/CaseLabels.tsx";
 import { DateTime } from "../ui.tsx";
+
+/** An entry as the page shows it: with the name of the member its case is about, when known. */
+export type ActivityEntry = AuditEntry & { caseMember?: string | null };
 
 interface DiffRow {
   label: string;
@@ -30,7 +35,7 @@ const SETTING_LABELS: Record<string, string> = {
 };
 
 export function ActivityList(
-  { entries, companyId, viewerId }: { entries: AuditEntry[]; companyId: string; viewerId: string },
+  { entries, companyId, viewerId }: { entries: ActivityEntry[]; companyId: string; viewerId: string },
 ) {
   return (
     <ol class="activity-list">
@@ -40,13 +45,7 @@ export function ActivityList(
           <li key={entry.id} class="activity-entry">
             <div class="activity-line">
               <p class="activity-sentence">
-                <span class="actor">{entry.actor}</span>
-                {entry.actor === viewerId && (
-                  <>
-                    {" "}
-                    <span class="muted">(you)</span>
-                  </>
-                )} {sentence}
+                <Actor actor={entry.actor} viewerId={viewerId} /> {sentence}
               </p>
               <span class="muted">
                 <DateTime value={entry.created_at} />
@@ -72,14 +71,25 @@ export function ActivityList(
   );
 }
 
+/**
+ * Who did it, as a creator knows them: "You", another admin of the company (Whop user id on hover),
+ * or Churn Saver's team for an operator's command (`cli:`, `ops:`).
+ */
+function Actor({ actor, viewerId }: { actor: string; viewerId: string }) {
+  if (actor === viewerId) return <span class="actor" title={actor}>You</span>;
+  if (actor.startsWith("user_")) return <span class="actor" title={actor}>Another admin</span>;
+  if (/^(cli|ops|system):/.test(actor)) return <span class="actor" title={actor}>Churn Saver's team</span>;
+  return <span class="actor">{actor}</span>;
+}
+
 export function describeEntry(
-  entry: AuditEntry,
+  entry: ActivityEntry,
   companyId: string,
 ): { sentence: ComponentChildren; diff: DiffRow[] } {
   const caseLink = entry.target_type === "recovery_case" && entry.target_id
     ? (
       <a href={`/dashboard/${companyId}/cases/${encodeURIComponent(entry.target_id)}`}>
-        case {entry.target_id.slice(0, 8)}
+        {entry.caseMember ? `the case of ${entry.caseMember}` : "a case"}
       </a>
     )
     : null;
@@ -90,7 +100,24 @@ export function describeEntry(
       return { sentence: <>changed settings: {diff.map((row) => row.label).join(", ")}</>, diff };
     }
     case "case.dismiss":
-      return { sentence: <>dismissed {caseLink ?? "a case"}</>, diff: genericDiff(entry) };
+      // Only an open case can be dismissed, so that is what it was when the log does not say.
+      return {
+        sentence: <>dismissed {caseLink ?? "a case"}</>,
+        diff: [{
+          label: "status",
+          before: words(STATUS_WORDS, String(asRecord(entry.before).status ?? "open")),
+          after: words(STATUS_WORDS, String(after.status ?? "dismissed")),
+        }],
+      };
+    case CANCEL_AUDIT_ACTION:
+      return {
+        sentence: (
+          <>
+            asked Whop to cancel the membership at the end of its billing period, for {caseLink ?? "a case"}
+          </>
+        ),
+        diff: [],
+      };
     case "case.nudge": {
       const channel = after.channel === "dm" ? "direct message" : after.channel === "push" ? "push" : "";
       return { sentence: <>sent a manual {channel} nudge for {caseLink ?? "a case"}</>, diff: [] };

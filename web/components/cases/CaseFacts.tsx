@@ -68,7 +68,10 @@ export function CaseFacts({ row }: { row: CaseRow }) {
         <Fact term="At risk">
           {formatMoney(row.amount_at_risk_minor, row.currency)}
           {!PAYMENT_REASONS.has(row.reason) && row.amount_at_risk_minor !== null && (
-            <span class="muted">{" (the member's last payment)"}</span>
+            <>
+              {" "}
+              <span class="muted">(the member's last payment)</span>
+            </>
           )}
         </Fact>
         <Fact term="Recovered">{formatMoney(row.recovered_amount_minor, row.currency)}</Fact>

@@ -7,6 +7,7 @@ import { EmptyState, PageHeader } from "../../components/ui.tsx";
 import { renderDashboard } from "../../lib/render_dashboard.tsx";
 import { withTenant } from "../../lib/tenant.ts";
 import { loadActivityPage, parseActivityCursor } from "../../queries/activity.ts";
+import { memberListing } from "../../queries/case_member.ts";
 import type { DashboardDeps, DashboardEnv } from "./context.ts";
 
 export function activityRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
@@ -17,6 +18,16 @@ export function activityRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
       throw badRequest("This page link is broken or out of date. Start again from the newest activity.");
     }
     const page = await withTenant(deps.sql, viewer, (tx) => loadActivityPage(tx, viewer.companyId, cursor));
+    const members = await Promise.all(
+      page.entries.map(async (entry) =>
+        (await memberListing(deps.ring, viewer.companyId, {
+          user_id: entry.case_user_id,
+          name_ciphertext: entry.case_name_ciphertext,
+          username_ciphertext: entry.case_username_ciphertext,
+          email_ciphertext: null,
+        })).name
+      ),
+    );
     const base = `/dashboard/${viewer.companyId}/activity`;
     const link = (position: string) => `${base}?page=${encodeURIComponent(position)}`;
     return renderDashboard(c, {
@@ -43,7 +54,11 @@ export function activityRoutes(app: Hono<DashboardEnv>, deps: DashboardDeps) {
             )
             : (
               <section class="card activity-card" aria-label="Activity log">
-                <ActivityList entries={page.entries} companyId={viewer.companyId} viewerId={viewer.userId} />
+                <ActivityList
+                  entries={page.entries.map((entry, i) => ({ ...entry, caseMember: members[i] }))}
+                  companyId={viewer.companyId}
+                  viewerId={viewer.userId}
+                />
               </section>
             )}
           {(page.newer || page.older) && (
