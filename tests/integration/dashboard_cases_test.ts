@@ -420,8 +420,13 @@ Deno.test("case page: facts, decrypted member, timeline of events, nudge attempt
     assert.doesNotMatch(timeline, /Payment succeeded/);
     assert.match(timeline, /Case opened/);
     assert.match(timeline, /Nudge 1 \(push notification\): delivered/);
-    assert.match(timeline, /Nudge 2 \(direct message\): will retry.*HTTP 503: Whop is having a moment/s);
-    assert.match(timeline, /Nudge 2 \(direct message\): failed.*HTTP 403: user has DMs disabled/s);
+    assert.match(timeline, /Nudge 2 \(direct message\): will retry.*Whop had a temporary problem\./s);
+    assert.match(timeline, /Nudge 2 \(direct message\): failed.*Whop refused/s);
+    assert.doesNotMatch(
+      timeline,
+      /Whop is having a moment/,
+      "Whop's own text only on hover, in the nudges table",
+    );
     assert.match(timeline, /Recovery link clicked/);
     assert.match(timeline, /Link opened by a bot or link preview/);
     // Oldest first: the bot preview (1 minute after opening) before the member's click (1 hour after).
@@ -431,7 +436,10 @@ Deno.test("case page: facts, decrypted member, timeline of events, nudge attempt
     assert.match(nudges, /Nudge 3/);
     assert.match(nudges, /Scheduled/);
     assert.match(nudges, /Delivered/);
-    assert.match(nudges, /user has DMs disabled/);
+    assert.match(
+      nudges,
+      /title="user has DMs disabled">Whop refused to deliver it: the member may have turned off messages/,
+    );
 
     assert.match(html, /actions\/nudge"/);
     assert.match(html, /actions\/dismiss"/);

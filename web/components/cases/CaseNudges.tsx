@@ -10,6 +10,7 @@ import {
   nudgeName,
   words,
 } from "./CaseLabels.tsx";
+import { nudgeProblem } from "./nudge_problem.ts";
 
 export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: CaseAttemptRow[] }) {
   const attemptsByJob = new Map<string, CaseAttemptRow[]>();
@@ -37,7 +38,9 @@ export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: C
               <td>{words(CHANNEL_WORDS, job.channel)}</td>
               <td>
                 <DeliveryBadge status={job.status} words={JOB_STATUS_WORDS} />
-                {job.last_error && <span class="cases-error">{job.last_error}</span>}
+                {job.last_error && (
+                  <span class="cases-error" title={job.last_error}>{nudgeProblem(null, job.last_error)}</span>
+                )}
               </td>
               <td>
                 {job.scheduled_for === null && job.status === "pending"
@@ -68,7 +71,11 @@ function AttemptList({ attempts, count }: { attempts: CaseAttemptRow[]; count: n
           <DeliveryBadge status={attempt.status} words={ATTEMPT_STATUS_WORDS} />
           {attempt.http_status !== null && <span class="muted">HTTP {attempt.http_status}</span>}
           {attempt.latency_ms !== null && <span class="muted">{attempt.latency_ms} ms</span>}
-          {attempt.error && <span class="cases-error">{attempt.error}</span>}
+          {(attempt.error || (attempt.http_status !== null && attempt.http_status >= 400)) && (
+            <span class="cases-error" title={attempt.error ?? undefined}>
+              {nudgeProblem(attempt.http_status, attempt.error)}
+            </span>
+          )}
         </li>
       ))}
     </ol>

@@ -2,6 +2,7 @@
 // of its nudges, clicks on its recovery links (bots marked), and what admins did to it.
 import type { CaseDetail } from "../../queries/case_detail.ts";
 import { DateTime, formatMoney } from "../ui.tsx";
+import { nudgeProblem } from "./nudge_problem.ts";
 import {
   ACTION_WORDS,
   ATTEMPT_STATUS_WORDS,
@@ -64,11 +65,8 @@ export function buildTimeline(detail: CaseDetail, viewerUserId: string): Timelin
   for (const attempt of detail.attempts) {
     const job = jobs.get(attempt.job_id);
     const what = job ? `${nudgeName(job)} (${words(CHANNEL_WORDS, job.channel).toLowerCase()})` : "Nudge";
-    const failedStatus = attempt.http_status && attempt.http_status >= 300
-      ? `HTTP ${attempt.http_status}`
-      : null;
-    const problem = [failedStatus, attempt.error]
-      .filter(Boolean).join(": ");
+    const failed = attempt.error || (attempt.http_status !== null && attempt.http_status >= 300);
+    const problem = failed ? nudgeProblem(attempt.http_status, attempt.error) : null;
     items.push({
       key: `attempt-${attempt.id}`,
       at: attempt.created_at,
