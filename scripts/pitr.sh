@@ -13,7 +13,7 @@
 # Options: --cluster DIR   the cluster's directory (default: the dev cluster, $(state_dir)/dev;
 #                          env PITR_CLUSTER_DIR)
 #          --port N        the port to start a stopped cluster on (default DB_PORT, else 54322)
-#          --actor NAME    who restores, for the audit log (default ROLLOUT_ACTOR, else the OS user)
+#          --actor NAME    who restores, for the audit log (default ROLLOUT_ACTOR, else cli:<OS user>)
 # Timestamps: anything `date -d` reads, e.g. "2026-11-26 14:03:00+00" or "2026-11-26T14:03:00.5Z";
 # without a zone they are read as UTC.
 set -euo pipefail
@@ -36,7 +36,8 @@ shift
 cluster="${PITR_CLUSTER_DIR:-}"
 port_option=""
 target=""
-actor="${ROLLOUT_ACTOR:-${USER:-$(id -un)}}"
+# The rule of scripts/lib/actor.ts: --actor, else ROLLOUT_ACTOR, else cli:<OS user>.
+actor="${ROLLOUT_ACTOR:-cli:${USER:-$(id -un)}}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --cluster) cluster="${2:?--cluster needs a directory}" && shift ;;

@@ -8,6 +8,7 @@ import { ConfigError } from "../supabase/functions/_shared/config.ts";
 import { DecryptionError, type KeyRing, loadKeyRing } from "../supabase/functions/_shared/crypto/pii.ts";
 import type { Sql } from "../supabase/functions/_shared/db.ts";
 import { redactText } from "../supabase/functions/_shared/log.ts";
+import { resolveActor } from "./lib/actor.ts";
 import { CliError, connectDatabase } from "./lib/database.ts";
 import { envOrLocalStack } from "./lib/stack_env.ts";
 import { formatTable } from "./lib/table.ts";
@@ -25,7 +26,7 @@ const usage = `usage:
   deno task privacy export --user <whop user id> | --email <address> [--out file.json]
   deno task privacy erase --user <whop user id> | --email <address> [--yes]
   deno task privacy rotate-keys [--batch N] [--company <biz_id>]
-options: --actor <name> names you in the audit log (default: $PRIVACY_ACTOR, else $USER)`;
+options: --actor <name> names you in the audit log (default: $PRIVACY_ACTOR, else cli:<your OS user>)`;
 
 class UsageError extends Error {}
 
@@ -53,8 +54,9 @@ export function parseArgs(args: string[]): Options {
     yes: false,
     batch: 500,
     companyId: null,
-    actor: Deno.env.get("PRIVACY_ACTOR") || `cli:${Deno.env.get("USER") || "operator"}`,
+    actor: "",
   };
+  let actorFlag: string | undefined;
   let userId: string | null = null;
   let email: string | null = null;
   const value = (i: number, name: string) => {
@@ -70,9 +72,10 @@ export function parseArgs(args: string[]): Options {
     else if (arg === "--yes" && command === "erase") options.yes = true;
     else if (arg === "--batch" && command === "rotate-keys") options.batch = Number(value(i++, arg));
     else if (arg === "--company" && command === "rotate-keys") options.companyId = value(i++, arg);
-    else if (arg === "--actor") options.actor = value(i++, arg);
+    else if (arg === "--actor") actorFlag = value(i++, arg);
     else throw new UsageError(`unknown option "${arg}" for ${command}.`);
   }
+  options.actor = resolveActor(actorFlag, "PRIVACY_ACTOR");
   if (command === "rotate-keys") {
     if (!Number.isInteger(options.batch) || options.batch < 1 || options.batch > 10_000) {
       throw new UsageError("--batch must be a whole number from 1 to 10000.");

@@ -1,16 +1,12 @@
 // Operator entries in public.audit_log: no company (invisible to every tenant), the actor, the
-// action and what it changed. The actor is --actor, else ROLLOUT_ACTOR, else the OS user.
+// action and what it changed. The actor is resolved as for every CLI (scripts/lib/actor.ts).
 import type postgres from "postgres";
+import { resolveActor } from "../lib/actor.ts";
 import { CliError, type Sql } from "../lib/database.ts";
 
-export function resolveActor(flag: string | undefined, env = Deno.env): string {
-  const actor = (flag ?? env.get("ROLLOUT_ACTOR") ?? env.get("USER") ?? env.get("LOGNAME") ?? "").trim();
-  if (!actor) {
-    throw new CliError("who is running this? Give --actor <name> or set ROLLOUT_ACTOR.", 2);
-  }
-  if (actor.length > 200) throw new CliError("--actor is longer than 200 characters.", 2);
-  return actor;
-}
+/** --actor, else $ROLLOUT_ACTOR, else the OS user (scripts/lib/actor.ts). */
+export const rolloutActor = (flag: string | undefined, env = Deno.env) =>
+  resolveActor(flag, "ROLLOUT_ACTOR", env);
 
 export interface OperatorAction {
   actor: string;

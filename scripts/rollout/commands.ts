@@ -3,7 +3,7 @@
 import type postgres from "postgres";
 import { CliError, connectDatabase, type Sql } from "../lib/database.ts";
 import { type OptionSpec, type ParsedArgs, parseDuration, stringOption } from "./args.ts";
-import { recordOperatorAction, resolveActor } from "./audit.ts";
+import { recordOperatorAction, rolloutActor } from "./audit.ts";
 import {
   changeFlags,
   environmentOverrides,
@@ -104,7 +104,7 @@ function phaseCommand(
     options: { actor: "string", ...extraOptions },
     async run(args) {
       noPositional(args, usage, positional);
-      const actor = resolveActor(stringOption(args, "actor"));
+      const actor = rolloutActor(stringOption(args, "actor"));
       const changes = plan(args, usage);
       return await withDatabase(async (sql) => {
         say(`${summary} (as ${actor})`);
@@ -250,7 +250,7 @@ export const commands: Record<string, Command> = {
     options: { actor: "string", "no-reprocess": "boolean" },
     async run(args, usage) {
       noPositional(args, usage);
-      const actor = resolveActor(stringOption(args, "actor"));
+      const actor = rolloutActor(stringOption(args, "actor"));
       return await withDatabase(async (sql) => {
         say(`resume: ROLLBACK_MODE off (as ${actor})`);
         const change = await changeFlags(sql, {
@@ -334,7 +334,7 @@ export const commands: Record<string, Command> = {
       noPositional(args, usage);
       const since = parseReprocessSince(stringOption(args, "since"));
       const batch = parseBatch(stringOption(args, "batch"));
-      const actor = resolveActor(stringOption(args, "actor"));
+      const actor = rolloutActor(stringOption(args, "actor"));
       return await withDatabase(async (sql) => {
         say(`reprocessing events since ${since ?? "the beginning"} (as ${actor})`);
         const totals = await reprocessEvents(sql, since, batch);
@@ -379,7 +379,7 @@ export const commands: Record<string, Command> = {
     },
     async run(args, usage) {
       noPositional(args, usage);
-      const actor = resolveActor(stringOption(args, "actor"));
+      const actor = rolloutActor(stringOption(args, "actor"));
       return await withDatabase((sql) => runLoadTest(sql, args, actor));
     },
   },

@@ -34,14 +34,14 @@ export function printChange(change: FlagChange) {
   };
   console.log(`\n${
     formatTable(
-      ["flag", "before", "after", ""],
+      ["flag", "before", "after", "this run"],
       FLAG_NAMES.map((
         name,
       ) => [
         name,
         state(change.before, name),
         state(change.after, name),
-        change.changed.includes(name) ? "changed" : "",
+        change.changed.includes(name) ? "changed" : "unchanged",
       ]),
     )
   }`);
