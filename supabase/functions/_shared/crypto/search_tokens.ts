@@ -9,7 +9,7 @@
 // two members of one company share a prefix, not what it is.
 import type { KeyRing } from "./key_ring.ts";
 import { encodeBase64Url } from "./encoding.ts";
-import { hmacSha256Bytes } from "./primitives.ts";
+import { hmacSha256Prefixes } from "./primitives.ts";
 
 export type SearchField = "name" | "username" | "email";
 
@@ -47,10 +47,8 @@ export function memberSearchTokens(
     present = true;
     for (const word of searchWords(value).slice(0, MAX_FIELD_WORDS)) {
       const characters = Array.from(word).slice(0, MAX_PREFIX_LENGTH);
-      for (let length = 1; length <= characters.length; length++) {
-        tokens.add(
-          tokenUnder(ring, ring.currentKeyId, FIELD_TAGS[field], companyId, characters.slice(0, length)),
-        );
+      for (const token of tokensOf(ring, ring.currentKeyId, FIELD_TAGS[field], companyId, characters)) {
+        tokens.add(token);
       }
     }
   }
@@ -64,7 +62,7 @@ export function memberSearchTokens(
 export function searchWordCandidates(ring: KeyRing, companyId: string, word: string): string[] {
   const characters = Array.from(word).slice(0, MAX_PREFIX_LENGTH);
   return ring.keyIds.flatMap((keyId) =>
-    TAGS.map((tag) => tokenUnder(ring, keyId, tag, companyId, characters))
+    TAGS.map((tag) => tokensOf(ring, keyId, tag, companyId, [characters.join("")])[0])
   );
 }
 
@@ -73,16 +71,14 @@ export function tokenKeyId(token: string): string {
   return token.slice(0, token.indexOf("."));
 }
 
-function tokenUnder(
-  ring: KeyRing,
-  keyId: string,
-  tag: string,
-  companyId: string,
-  characters: string[],
-): string {
+/**
+ * The tokens of `parts[0]`, `parts[0] + parts[1]`, ...: given a word's characters, one per prefix of
+ * the word, each hashed from the previous one's state (hmacSha256Prefixes).
+ */
+function tokensOf(ring: KeyRing, keyId: string, tag: string, companyId: string, parts: string[]): string[] {
   const key = ring.keys.get(keyId);
   if (!key) throw new Error(`Key ring has no key "${keyId}".`);
   // Domain-separated from the email blind index, which MACs the bare email under the same key.
-  const mac = hmacSha256Bytes(key.blindIndex, `member-search\u0000${companyId}\u0000${characters.join("")}`);
-  return `${keyId}.${tag}.${encodeBase64Url(mac.subarray(0, TOKEN_MAC_BYTES))}`;
+  return hmacSha256Prefixes(key.blindIndex, `member-search\u0000${companyId}\u0000`, parts)
+    .map((mac) => `${keyId}.${tag}.${encodeBase64Url(mac.subarray(0, TOKEN_MAC_BYTES))}`);
 }
