@@ -219,6 +219,16 @@ Deno.test({
               }
               assert.match(await page.locator("main").innerText(), /\$12,345\.67/);
             }
+            if (name === "case") {
+              // The nudges table stacks too: when each was sent and its attempts are on screen.
+              for (const cell of await page.locator("table.cases-nudges td").all()) {
+                const box = (await cell.boundingBox())!;
+                assert.ok(
+                  box.x >= 0 && box.x + box.width <= viewport,
+                  `nudge cell in view (${JSON.stringify(box)})`,
+                );
+              }
+            }
             await screenshot(page, `look-400-${name}`);
           }
         });

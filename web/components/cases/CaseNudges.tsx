@@ -34,23 +34,23 @@ export function CaseNudges({ jobs, attempts }: { jobs: CaseJobRow[]; attempts: C
         <tbody>
           {jobs.map((job) => (
             <tr key={job.id}>
-              <td>{nudgeName(job)}</td>
-              <td>{words(CHANNEL_WORDS, job.channel)}</td>
-              <td>
+              <td data-label="Nudge">{nudgeName(job)}</td>
+              <td data-label="Channel">{words(CHANNEL_WORDS, job.channel)}</td>
+              <td data-label="Status">
                 <DeliveryBadge status={job.status} words={JOB_STATUS_WORDS} />
                 {job.last_error && (
                   <span class="cases-error" title={job.last_error}>{nudgeProblem(null, job.last_error)}</span>
                 )}
               </td>
-              <td>
+              <td data-label="Due">
                 {job.scheduled_for === null && job.status === "pending"
                   ? "With the first message delivered"
                   : <DateTime value={job.scheduled_for} />}
               </td>
-              <td>
+              <td data-label="Sent">
                 <DateTime value={job.sent_at} />
               </td>
-              <td>
+              <td data-label="Attempts">
                 <AttemptList attempts={attemptsByJob.get(job.id) ?? []} count={job.attempts} />
               </td>
             </tr>
