@@ -15,6 +15,7 @@ import {
   type MessageVariables,
   renderMessage,
 } from "../../supabase/functions/_shared/messages/render.ts";
+import { optionalParts } from "../../supabase/functions/_shared/messages/template_syntax.ts";
 
 const LINK = "https://dash.example.com/r/eyJjIjoiY2FzZV8xIn0.Zm9v_bar-1";
 
@@ -523,4 +524,17 @@ Deno.test("a free-days offer written without a section is left out, with its spa
     renderMessage("dm", at(0), dm, full).content,
     `Hi Ana.\n\nWe've already added **3 free days** to your membership, on us.\n\nUpdate here: ${LINK}`,
   );
+});
+
+Deno.test("optional parts are listed for the editor to explain in words", () => {
+  assert.deepEqual(optionalParts(DEFAULT_TEMPLATES.dm[0].content), [
+    { name: "amount", text: "of {amount}" },
+    { name: "incentive", text: "{incentive}" },
+    { name: "company", text: "— {company}" },
+  ]);
+  assert.deepEqual(optionalParts("{?amount}{amount}{?product} for {product}{/product}{/amount}"), [
+    { name: "amount", text: "{amount}{?product} for {product}{/product}" },
+  ]);
+  assert.deepEqual(optionalParts("no parts {first_name}"), []);
+  assert.deepEqual(optionalParts("{?amount} broken"), [], "a template with errors has none to explain");
 });

@@ -1,5 +1,6 @@
 // The DM preview shows a rendered message the way a member reads it in Whop's chat: **bold**,
-// *italics*, `code`, [links](https://...), bare https:// links, lists and line breaks. It builds
+// *italics*, `code`, [links](https://...), lists and line breaks (a bare URL stays text, as in
+// CommonMark; the recovery link is one). It builds
 // Preact elements, never an HTML string, so anything else in a template (or a member's name), such as
 // "<script>" or "<img onerror=...>", is shown as the text it is. Links keep only http(s) and mailto
 // targets; any other ("javascript:", "data:") shows as its text without a link. Backslash escapes
@@ -8,8 +9,6 @@ import type { ComponentChildren, VNode } from "preact";
 
 const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/;
 const LIST_ITEM = /^\s{0,3}(?:[-*+]|(\d{1,9})[.)])\s+(.*)$/;
-const BARE_LINK = /^https?:\/\/[^\s<>]+/;
-const LINK_TRAILING_PUNCTUATION = /[.,;:!?)\]'"]+$/;
 const SAFE_LINK = /^(?:https?:\/\/|mailto:)/i;
 
 /** The message as paragraphs, lists and line breaks; `class` goes on the wrapping element. */
@@ -126,18 +125,6 @@ function inline(text: string): ComponentChildren[] {
         );
         i = link.end;
         continue;
-      }
-    }
-    if ((ch === "h" || ch === "H") && !/[\p{L}\p{N}]/u.test(text[i - 1] ?? "")) {
-      const match = BARE_LINK.exec(text.slice(i));
-      if (match) {
-        const url = match[0].replace(LINK_TRAILING_PUNCTUATION, "");
-        if (isSafeLink(url)) {
-          flush();
-          out.push(<a href={url} target="_blank" rel="noopener noreferrer">{url}</a>);
-          i += url.length;
-          continue;
-        }
       }
     }
     plain += ch;

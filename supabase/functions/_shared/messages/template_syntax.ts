@@ -112,3 +112,36 @@ export function mentions(nodes: readonly TemplateNode[], name: TemplateVariable)
     node.kind !== "text" && (node.name === name || (node.kind === "section" && mentions(node.children, name)))
   );
 }
+
+/** When a `{?name}` part shows, in words: "the amount is known". */
+export const SHOWN_WHEN: Readonly<Record<TemplateVariable, string>> = {
+  first_name: "the first name is known",
+  product: "the product is known",
+  amount: "the amount is known",
+  recovery_link: "there is a link to send",
+  free_days: "there are free days",
+  incentive: "there are free days",
+  company: "your company name is known",
+};
+
+/** The template's optional parts (outermost first) and their variable, with whitespace collapsed:
+ * what the editor explains in words. Empty when the text does not parse. */
+export function optionalParts(text: string): { name: TemplateVariable; text: string }[] {
+  const parsed = parseTemplate(text);
+  if (!parsed.ok) return [];
+  return parsed.nodes.flatMap((node) =>
+    node.kind === "section"
+      ? [{ name: node.name, text: source(node.children).replace(/\s+/g, " ").trim() }]
+      : []
+  );
+}
+
+function source(nodes: readonly TemplateNode[]): string {
+  return nodes.map((node) =>
+    node.kind === "text"
+      ? node.text
+      : node.kind === "variable"
+      ? `{${node.name}}`
+      : `{?${node.name}}${source(node.children)}{/${node.name}}`
+  ).join("");
+}
