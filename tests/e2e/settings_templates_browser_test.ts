@@ -146,6 +146,14 @@ Deno.test({
             "one quick step",
           );
           await screenshot(page, "settings-templates-saved");
+
+          // Into a field the creator never clicked, a variable goes at the end.
+          const secondPush = "#f-templates-push-1-content";
+          const before = await page.inputValue(secondPush);
+          await page.click(
+            '.variable-chips[data-for="f-templates-push-1-content"] button[data-variable="company"]',
+          );
+          assert.equal(await page.inputValue(secondPush), `${before}{company}`);
         });
 
         // Without JavaScript: the variables are listed to type, and the plain form saves.
