@@ -15,6 +15,7 @@ import {
   type MessageVariables,
   renderMessage,
 } from "../../supabase/functions/_shared/messages/render.ts";
+import { optionalParts } from "../../supabase/functions/_shared/messages/template_syntax.ts";
 
 const LINK = "https://dash.example.com/r/eyJjIjoiY2FzZV8xIn0.Zm9v_bar-1";
 
@@ -474,4 +475,66 @@ Deno.test("with no destination the message has no link, and its sentences still 
   );
   const overrides = { push: { "0": { content: "Pay here: {recovery_link}. Thanks!" } } };
   assert.equal(renderMessage("push", at(0), overrides, { ...nowhere, freeDays: 0 }).content, "Pay. Thanks!");
+});
+
+Deno.test("template errors say in words what is wrong and how to fix it", () => {
+  const errorsOf = (content: string) => {
+    const result = parseTemplateOverrides({ dm: { "0": { content } } });
+    assert.equal(result.ok, false, content);
+    return result.ok ? [] : result.errors.map((e) => e.message);
+  };
+  assert.deepEqual(errorsOf("Hi {First_Name}"), [
+    "unknown variable {First_Name}: did you mean {first_name} (first name)?",
+  ]);
+  assert.deepEqual(errorsOf("Hi {firstname}, {recovery-link}"), [
+    "unknown variable {firstname}: did you mean {first_name} (first name)?",
+  ]);
+  assert.deepEqual(errorsOf("Hi {nickname}"), [
+    'unknown variable {nickname}: there is no variable called "nickname"; use one of {first_name}, ' +
+    "{product}, {amount}, {recovery_link}, {free_days}, {incentive}, {company}",
+  ]);
+  assert.deepEqual(errorsOf("Paid{?amount} {amount}"), [
+    "{?amount} is never closed with {/amount}: add {/amount} after the words that should show only when " +
+    "the amount is known",
+  ]);
+  assert.deepEqual(errorsOf("Bye{/company}"), [
+    "{/company} has no matching {?company} before it: it ends a part shown only when the company name is " +
+    "known, so put {?company} where that part starts, or remove {/company}",
+  ]);
+  // "{recovery-link}" is not a variable token (a dash), so it stays text as before: no error for it.
+});
+
+Deno.test("a free-days offer written without a section is left out, with its spacing, when there are no free days", () => {
+  const dm = { dm: { "0": { content: "Hi {first_name}.\n\n{incentive}\n\nUpdate here: {recovery_link}" } } };
+  const push = { push: { "0": { content: "Hi {first_name}. {incentive} Update: {recovery_link}" } } };
+  assert.equal(
+    renderMessage("dm", at(0), dm, { ...full, freeDays: 0 }).content,
+    `Hi Ana.\n\nUpdate here: ${LINK}`,
+  );
+  assert.equal(
+    renderMessage("push", at(0), push, { ...full, freeDays: 0 }).content,
+    `Hi Ana. Update: ${LINK}`,
+  );
+  // With free days it reads as it always did.
+  assert.equal(
+    renderMessage("push", at(0), push, { ...full, freeDays: 3, freeDaysGiven: false }).content,
+    `Hi Ana. We're adding 3 free days to your membership, on us. Update: ${LINK}`,
+  );
+  assert.equal(
+    renderMessage("dm", at(0), dm, full).content,
+    `Hi Ana.\n\nWe've already added **3 free days** to your membership, on us.\n\nUpdate here: ${LINK}`,
+  );
+});
+
+Deno.test("optional parts are listed for the editor to explain in words", () => {
+  assert.deepEqual(optionalParts(DEFAULT_TEMPLATES.dm[0].content), [
+    { name: "amount", text: "of {amount}" },
+    { name: "incentive", text: "{incentive}" },
+    { name: "company", text: "— {company}" },
+  ]);
+  assert.deepEqual(optionalParts("{?amount}{amount}{?product} for {product}{/product}{/amount}"), [
+    { name: "amount", text: "{amount}{?product} for {product}{/product}" },
+  ]);
+  assert.deepEqual(optionalParts("no parts {first_name}"), []);
+  assert.deepEqual(optionalParts("{?amount} broken"), [], "a template with errors has none to explain");
 });

@@ -1,7 +1,9 @@
 // Live preview of one step's messages while the creator edits the settings form. It renders with
 // the dispatcher's own renderMessage, so the preview is exactly what a member named Alex would get.
 // The settings page renders this component as the server-side fallback; in the browser it re-renders
-// on every edit of the step's template fields, the incentive days and the channel checkboxes.
+// on every edit of the step's template fields, the incentive days and the channel checkboxes. The DM
+// shows its Markdown rendered (bold, links, ...), as the member reads it. The bundle also mounts the
+// fields' rows of variables to insert (VariableChips), so the settings page loads one script.
 import { useEffect, useState } from "preact/hooks";
 import {
   type MessageVariables,
@@ -9,6 +11,8 @@ import {
   renderMessage,
 } from "../../supabase/functions/_shared/messages/render.ts";
 import { type Channel, parseTemplateOverrides } from "../../supabase/functions/_shared/messages/templates.ts";
+import { VARIABLE_CHIPS_ISLAND, VariableChips } from "../components/settings/VariableChips.tsx";
+import { DmMarkdown } from "../lib/dm_markdown.tsx";
 import { mountIslands } from "../lib/islands.ts";
 
 export const TEMPLATE_PREVIEW_ISLAND = "template_preview";
@@ -118,7 +122,9 @@ function MessageBody({ channel, message }: { channel: Channel; message: Rendered
   return (
     <div class="preview-message">
       {channel === "push" && <p class="preview-title">{message.title}</p>}
-      <p class="preview-content">{message.content}</p>
+      {channel === "push"
+        ? <p class="preview-content">{message.content}</p>
+        : <DmMarkdown class="preview-content preview-markdown" text={message.content} />}
     </div>
   );
 }
@@ -159,4 +165,7 @@ function readInputs(form: HTMLFormElement, step: number, fallback: PreviewInputs
   };
 }
 
-if (typeof document !== "undefined") mountIslands(TEMPLATE_PREVIEW_ISLAND, TemplatePreview);
+if (typeof document !== "undefined") {
+  mountIslands(TEMPLATE_PREVIEW_ISLAND, TemplatePreview);
+  mountIslands(VARIABLE_CHIPS_ISLAND, VariableChips);
+}

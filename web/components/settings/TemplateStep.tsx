@@ -1,12 +1,28 @@
-// One nudge step's message templates (push title and content, DM content) beside their live preview.
+// One nudge step's message templates (push title and content, DM content) beside their live preview,
+// each field with its row of variables to insert.
+import { FALLBACK_VALUES } from "../../../supabase/functions/_shared/messages/render.ts";
+import {
+  TEMPLATE_VARIABLES,
+  type TemplateVariable,
+} from "../../../supabase/functions/_shared/messages/template_syntax.ts";
 import {
   TEMPLATE_PREVIEW_ISLAND,
   TemplatePreview,
   type TemplatePreviewProps,
 } from "../../islands/template_preview.tsx";
 import { islandAttrs } from "../../lib/islands.ts";
-import { controlProps, Field } from "./Field.tsx";
+import { controlProps, Field, fieldId } from "./Field.tsx";
 import { type FieldErrors, type SettingsFormValues, TEMPLATE_FIELD_PREFIX } from "./form_model.ts";
+import { VARIABLE_CHIPS_ISLAND, VariableChips, type VariableChipsProps } from "./VariableChips.tsx";
+
+/** A title is one short line: no link, no sentence about free days. */
+const TITLE_VARIABLES: readonly TemplateVariable[] = ["first_name", "product", "amount", "company"];
+
+/** How a template reads when a value is unknown, in one line: no syntax is needed for it. */
+export const MISSING_VALUES_HELP = `No special codes needed when we don't know a value: the message says ` +
+  `“${FALLBACK_VALUES.first_name}” for a first name, “${FALLBACK_VALUES.product}” for the ` +
+  `product, “${FALLBACK_VALUES.amount}” for the amount and “${FALLBACK_VALUES.company}” for ` +
+  `your company, and leaves the free-days offer out when there are no free days.`;
 
 export interface PreviewContext {
   formId: string;
@@ -49,6 +65,21 @@ export function TemplateStep(
     },
   };
 
+  /** The variables to insert into the field of template `key` ("dm.0.content"). */
+  const chips = (key: string, label: string, variables: readonly TemplateVariable[] = TEMPLATE_VARIABLES) => {
+    const props: VariableChipsProps = {
+      targetId: fieldId(name(key)),
+      fieldLabel: label,
+      variables,
+      text: text(key),
+    };
+    return (
+      <div class="variable-chips-slot" {...islandAttrs(VARIABLE_CHIPS_ISLAND, props)}>
+        <VariableChips {...props} />
+      </div>
+    );
+  };
+
   return (
     <section class="template-step" aria-labelledby={headingId}>
       <h3 id={headingId}>
@@ -61,6 +92,7 @@ export function TemplateStep(
             : ` · day ${offsetDays}`}
         </span>
       </h3>
+      {step === 0 && <p class="template-help">{MISSING_VALUES_HELP}</p>}
       <div class="template-grid">
         <div class="template-fields">
           <Field name={pushTitle} label="Push title" errors={errors} hint="Plain text, one line.">
@@ -70,17 +102,20 @@ export function TemplateStep(
               value={text(`push.${step}.title`)}
               {...describe(pushTitle, errors)}
             />
+            {chips(`push.${step}.title`, "Push title", TITLE_VARIABLES)}
           </Field>
           <Field name={pushContent} label="Push text" errors={errors} hint="Plain text.">
             <textarea rows={4} {...describe(pushContent, errors)}>{text(`push.${step}.content`)}</textarea>
+            {chips(`push.${step}.content`, "Push text")}
           </Field>
           <Field
             name={dmContent}
             label="Direct message"
             errors={errors}
-            hint="Markdown: **bold**, lists, links."
+            hint="Markdown: **bold**, *italics*, [link text](https://...), lists with - at the start of a line. The preview shows it as members see it."
           >
             <textarea rows={7} {...describe(dmContent, errors)}>{text(`dm.${step}.content`)}</textarea>
+            {chips(`dm.${step}.content`, "Direct message")}
           </Field>
         </div>
         <div

@@ -172,9 +172,17 @@ function withoutLink(nodes: readonly TemplateNode[]): TemplateNode[] {
 function renderNodes(nodes: TemplateNode[], values: Record<TemplateVariable, Value>): string {
   return nodes.map((node, i) => {
     if (node.kind === "section") return values[node.name].present ? renderNodes(node.children, values) : "";
-    if (node.kind === "variable") return values[node.name].text;
-    return i > 0 && isOneFreeDay(nodes[i - 1], values) ? singularDays(node.text) : node.text;
+    if (node.kind === "variable") return isLeftOut(node, values) ? "" : values[node.name].text;
+    const text = i > 0 && isOneFreeDay(nodes[i - 1], values) ? singularDays(node.text) : node.text;
+    // The space or blank line that followed a left-out sentence goes with it.
+    return i > 0 && isLeftOut(nodes[i - 1], values) ? text.replace(/^\s+/, "") : text;
   }).join("");
+}
+
+/** {incentive} written without a section, in a case without free days: the sentence is left out
+ * (rather than announcing "0 free days"), so the free-days offer needs no `{?incentive}` around it. */
+function isLeftOut(node: TemplateNode, values: Record<TemplateVariable, Value>): boolean {
+  return node.kind === "variable" && node.name === "incentive" && !values.incentive.present;
 }
 
 /** "{free_days} days" / "{free_days} free days" read "1 day" / "1 free day" when the value is 1. */
