@@ -2,7 +2,7 @@
 // action and what it changed. The actor is resolved as for every CLI (scripts/lib/actor.ts).
 import type postgres from "postgres";
 import { resolveActor } from "../lib/actor.ts";
-import { CliError, type Sql } from "../lib/database.ts";
+import type { Sql } from "../lib/database.ts";
 
 /** --actor, else $ROLLOUT_ACTOR, else the OS user (scripts/lib/actor.ts). */
 export const rolloutActor = (flag: string | undefined, env = Deno.env) =>

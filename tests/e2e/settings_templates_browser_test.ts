@@ -125,6 +125,8 @@ Deno.test({
             /\{firstname\}: did you mean \{first_name\} \(first name\)\?/,
           );
           await screenshot(page, "settings-templates-editor");
+          // Set-up asks for the free days as a deliberate choice before anything saves.
+          await page.check('input[name="incentive_choice"][value="free_days"]');
           await Promise.all([page.waitForNavigation(), page.click("text=Save settings")]);
           assert.match(
             await page.locator("#f-templates-push-0-title-error").innerText(),
@@ -135,7 +137,12 @@ Deno.test({
           // Fixed, it saves; the page shows the saved text and its rendered preview.
           await page.fill("#f-templates-push-0-title", "Hi {first_name}");
           await Promise.all([page.waitForNavigation(), page.click("text=Save settings")]);
-          assert.match(await page.locator('.notice[role="status"]').innerText(), /Settings saved/);
+          // The first save completes the set-up, so it says so instead of "Settings saved".
+          assert.match(
+            await page.locator('.notice[role="status"]', { hasText: /Settings saved|Set-up done/ })
+              .innerText(),
+            /Settings saved|Set-up done/,
+          );
           assert.deepEqual(await savedTemplates(h.sql, company.companyId), {
             push: { "0": { title: "Hi {first_name}" } },
             dm: { "0": { content: typed } },
