@@ -6,26 +6,13 @@
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
 import { createApp } from "../../web/app.ts";
-import { screenshot, withBrowser } from "../support/browser.ts";
+import { screenshot, served, withBrowser } from "../support/browser.ts";
 import { type OwnerSql, type TestCompany, withCaseHarness } from "../support/case_fixtures.ts";
 import { adminToken } from "../support/dashboard.ts";
 import { dashboardEnv, unreachableDatabaseUrl } from "../support/stack.ts";
 
 const DAY = 86_400_000;
 const browserTest = { sanitizeResources: false, sanitizeOps: false };
-
-/** Serves `fetch` on a free local port for the browser; stopped when `fn` is done. */
-async function served(
-  fetch: (request: Request) => Response | Promise<Response>,
-  fn: (origin: string) => Promise<void>,
-) {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, fetch);
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}`);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 /** A company whose pages have something in every part: long names, big amounts, nudges, activity. */
 async function richCompany(sql: OwnerSql, company: TestCompany) {

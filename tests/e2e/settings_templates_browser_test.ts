@@ -5,23 +5,10 @@
 // JavaScript the same form shows the variables to type and still saves. Screenshots (light and dark)
 // are written to test-artifacts/screenshots/settings-templates-*.
 import assert from "node:assert/strict";
-import { screenshot, withBrowser } from "../support/browser.ts";
+import { screenshot, served, withBrowser } from "../support/browser.ts";
 import { type OwnerSql, withCaseHarness } from "../support/case_fixtures.ts";
 
 const browserTest = { sanitizeResources: false, sanitizeOps: false };
-
-/** Serves `fetch` on a free local port for the browser; stopped when `fn` is done. */
-async function served(
-  fetch: (request: Request) => Response | Promise<Response>,
-  fn: (origin: string) => Promise<void>,
-) {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, fetch);
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}`);
-  } finally {
-    await server.shutdown();
-  }
-}
 
 async function savedTemplates(sql: OwnerSql, companyId: string): Promise<unknown> {
   const [row] = await sql`select templates from public.company_settings where company_id = ${companyId}`;

@@ -55,3 +55,16 @@ export async function screenshot(page: Page, name: string) {
     await page.emulateMedia({ colorScheme: before ? "dark" : "light" });
   }
 }
+
+/** Serves `fetch` on a free local port for the browser; stopped when `fn` is done. */
+export async function served(
+  fetch: (request: Request) => Response | Promise<Response>,
+  fn: (origin: string) => Promise<void>,
+) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, fetch);
+  try {
+    await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}
